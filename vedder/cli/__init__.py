@@ -1,0 +1,1 @@
+"""Vedder command line."""

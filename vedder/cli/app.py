@@ -1,0 +1,88 @@
+"""The ``vedder`` command: a typer app with one module per command.
+
+Commands parse arguments, call one library function and render the result;
+they hold no logic. Heavy modules are imported inside the commands that need
+them so that ``vedder --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from vedder import __version__
+from vedder.cli import state
+
+app = typer.Typer(
+    name="vedder",
+    help="Trustworthy answers from your warehouse in plain English, "
+    "grounded in clusters of vetted SQL and docs kept in git.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vedder {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    config: Annotated[
+        Optional[Path],  # noqa: UP045 - typer needs Optional on Python 3.10
+        typer.Option(
+            "--config",
+            "-c",
+            help="Path to vedder.yaml (default: found by walking up from here; "
+            "or set VEDDER_CONFIG).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    state.config_path = config
+
+
+def _register() -> None:
+    # Each command module exposes `register(app)`; importing them is cheap
+    # because they import heavy modules only inside the command bodies.
+    from vedder.cli import commands
+
+    for module in commands.MODULES:
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: run the app and turn every error into a message and an exit code."""
+    from vedder.errors import VedderError
+
+    try:
+        app()
+    except VedderError as error:
+        from vedder.cli import render
+
+        render.error(error)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:  # the last line of defence: never a bare traceback
+        if os.environ.get("VEDDER_DEBUG"):
+            raise
+        from vedder.cli import render
+
+        render.internal_error(error)
+        sys.exit(2)

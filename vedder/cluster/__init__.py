@@ -1,0 +1,1 @@
+"""Clusters: the model, loading them from files, and validating them."""

@@ -1,0 +1,190 @@
+"""Typed objects for what a cluster folder holds (DESIGN.md section 1).
+
+These are plain dataclasses: the loader fills them from files, everything else
+reads them. Paths are kept relative to the project root so that messages,
+sources and cached copies do not depend on where the repository is checked out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a file: where, what, and how to fix it."""
+
+    path: str
+    line: int | None
+    code: str  # short stable id, e.g. "yaml-syntax", "unknown-key", "pair-sql"
+    message: str
+    hint: str | None = None
+    severity: Severity = "error"
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.severity}: {self.message}"
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+@dataclass
+class Owners:
+    team: str | None = None
+    contacts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Column:
+    name: str
+    type: str | None = None
+    description: str | None = None
+    synonyms: list[str] = field(default_factory=list)
+    avoid: str | None = None  # why this column must not be used, and what to use instead
+    line: int | None = None
+
+
+@dataclass
+class Partition:
+    column: str
+    granularity: str = "day"
+
+
+@dataclass
+class Freshness:
+    column: str
+    warn_after: str | None = None  # a duration such as "2d" or "12h"
+    error_after: str | None = None
+
+
+@dataclass
+class Dataset:
+    """A hand-written table manifest: ``datasets/<name>.yaml``."""
+
+    name: str  # the file stem
+    table: str  # the name the warehouse knows, e.g. analytics.podcast_streams
+    path: str
+    description: str | None = None
+    partition: Partition | None = None
+    freshness: Freshness | None = None
+    columns: list[Column] = field(default_factory=list)
+
+    def column(self, name: str) -> Column | None:
+        lowered = name.lower()
+        return next((c for c in self.columns if c.name.lower() == lowered), None)
+
+
+@dataclass
+class ValueShare:
+    value: Any
+    count: int
+    share: float  # of all rows, nulls included
+
+
+@dataclass
+class ColumnProfile:
+    name: str
+    type: str | None = None
+    null_fraction: float | None = None
+    distinct_count: int | None = None
+    distinct_approximate: bool = False
+    min: Any = None
+    max: Any = None
+    top_values: list[ValueShare] | None = None  # None when skipped (high cardinality, free text)
+
+
+@dataclass
+class Profile:
+    """What ``vedder profile`` measured: ``profiles/<dataset>.yaml``."""
+
+    dataset: str
+    table: str
+    path: str
+    profiled_at: str | None = None  # ISO 8601 timestamp, UTC
+    row_count: int | None = None
+    sample: float | None = None  # fraction sampled, None when the whole table was read
+    partition_column: str | None = None
+    partition_min: Any = None
+    partition_max: Any = None
+    columns: list[ColumnProfile] = field(default_factory=list)
+    duration_ms: float | None = None
+
+    def column(self, name: str) -> ColumnProfile | None:
+        lowered = name.lower()
+        return next((c for c in self.columns if c.name.lower() == lowered), None)
+
+
+@dataclass
+class Doc:
+    """A Markdown doc of business context: ``docs/<name>.md``."""
+
+    name: str
+    path: str
+    body: str
+    title: str | None = None
+    tags: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+    body_line: int = 1  # line of the file where the body starts (after front matter)
+
+
+@dataclass
+class Pair:
+    """A question + SQL example: ``pairs/<slug>.sql`` (or ``candidates/``)."""
+
+    slug: str
+    path: str
+    questions: list[str]
+    sql: str
+    sql_line: int = 1  # line of the file where the SQL starts
+    verified_by: str | None = None
+    verified_at: str | None = None
+    tags: list[str] = field(default_factory=list)
+    status: str = "vetted"  # "vetted" for pairs/, "candidate" for candidates/
+    meta: dict[str, list[str]] = field(default_factory=dict)  # every header key, as written
+
+
+@dataclass
+class Cluster:
+    name: str
+    path: str  # the cluster folder, relative to the project root
+    title: str | None = None
+    description: str | None = None
+    owners: Owners = field(default_factory=Owners)
+    topics: list[str] = field(default_factory=list)
+    warehouse: str = "default"
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    docs: list[Doc] = field(default_factory=list)
+    pairs: list[Pair] = field(default_factory=list)
+    candidates: list[Pair] = field(default_factory=list)
+
+    @property
+    def tables(self) -> list[str]:
+        """Warehouse table names this cluster lists, in manifest order."""
+        return [d.table for d in self.datasets.values()]
+
+    def dataset_for_table(self, table: str) -> Dataset | None:
+        lowered = table.lower()
+        return next((d for d in self.datasets.values() if d.table.lower() == lowered), None)
+
+
+@dataclass
+class Project:
+    """Everything under one ``vedder.yaml``: its clusters and the problems found loading them."""
+
+    root: str
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def clusters_listing(self, table: str) -> list[str]:
+        """Names of clusters whose datasets list ``table`` (case-insensitive)."""
+        return [c.name for c in self.clusters.values() if c.dataset_for_table(table)]
