@@ -9,5 +9,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from vedder.cli import clusters, new
+
 MODULES: list[ModuleType] = [
+    clusters,
+    new,
 ]

@@ -37,3 +37,90 @@ def warning(text: str) -> None:
 def emit_json(data: Any) -> None:
     """Print one JSON document to stdout (dates and paths become strings)."""
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def clusters_table(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    if not rows:
+        console.print("no clusters yet: create one with [bold]vedder new cluster NAME[/]")
+        return
+    table = Table(title="Clusters", title_justify="left", header_style="bold")
+    table.add_column("cluster", style="cyan", no_wrap=True)
+    table.add_column("title")
+    table.add_column("owners")
+    for label in ("datasets", "profiled", "docs", "pairs", "candidates"):
+        table.add_column(label, justify="right")
+    for row in rows:
+        owners = row["team"] or ""
+        if row["contacts"]:
+            owners += f" ({', '.join(row['contacts'])})" if owners else ", ".join(row["contacts"])
+        profiled = f"{row['profiled']}/{row['datasets']}"
+        table.add_row(
+            row["name"], row["title"] or "", owners, str(row["datasets"]), profiled,
+            str(row["docs"]), str(row["pairs"]), str(row["candidates"]),
+        )
+    console.print(table)
+
+
+def problems_footer(problems: list[Any], *, limit: int = 10) -> None:
+    """Show file problems found while loading, worst first, so nothing fails silently."""
+    if not problems:
+        return
+    ordered = sorted(problems, key=lambda p: (p.severity != "error", p.path, p.line or 0))
+    errors = sum(1 for p in problems if p.severity == "error")
+    err_console.print(
+        f"\n[bold]{len(problems)} problem(s)[/] in cluster files "
+        f"({errors} error(s)); the rest loaded:", highlight=False
+    )
+    for problem in ordered[:limit]:
+        colour = "red" if problem.severity == "error" else "yellow"
+        err_console.print(
+            f"  [{colour}]{problem.severity}[/] {problem.location}: {problem.message}"
+            + (f" [dim](hint: {problem.hint})[/]" if problem.hint else ""),
+            highlight=False,
+        )
+    if len(problems) > limit:
+        err_console.print(f"  ... and {len(problems) - limit} more (vedder lint lists all)")
+
+
+def cluster_detail(detail: dict[str, Any]) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    owners = detail["team"] or "no team"
+    if detail["contacts"]:
+        owners += f" · {', '.join(detail['contacts'])}"
+    lines = [
+        f"[bold]{detail['title'] or detail['name']}[/]  [dim]({detail['path']})[/]",
+        detail["description"] or "[dim]no description[/]",
+        f"owners: {owners}",
+        f"warehouse: {detail['warehouse']}",
+    ]
+    if detail["topics"]:
+        lines.append(f"topics: {', '.join(detail['topics'])}")
+    console.print(Panel("\n".join(lines), title=detail["name"], title_align="left"))
+
+    datasets = Table(title="Datasets", title_justify="left", header_style="bold")
+    for label in ("dataset", "table", "columns", "described", "rows", "profiled at"):
+        datasets.add_column(label, justify="right" if label in {"columns", "rows"} else "left")
+    for d in detail["datasets"]:
+        described = f"{d['described']:.0%}" if d["described"] is not None else "-"
+        rows = f"{d['rows']:,}" if d["rows"] is not None else "-"
+        datasets.add_row(d["name"], d["table"], str(d["columns"]), described, rows,
+                         d["profiled_at"] or "[yellow]not profiled[/]")
+    console.print(datasets)
+
+    if detail["docs"]:
+        console.print("[bold]Docs[/]")
+        for doc in detail["docs"]:
+            console.print(f"  {doc['path']}" + (f" — {doc['title']}" if doc["title"] else ""))
+    console.print(f"[bold]Pairs[/] ({len(detail['pairs'])} vetted, {detail['candidates']} candidates)")
+    for pair in detail["pairs"]:
+        extra = f" [dim](+{pair['phrasings'] - 1} phrasings)[/]" if pair["phrasings"] > 1 else ""
+        console.print(f"  {pair['slug']}: {pair['question'] or '[red]no question[/]'}{extra}")
+    if detail["problems"]:
+        console.print(f"[bold]Problems[/] ({len(detail['problems'])})")
+        for p in detail["problems"]:
+            where = f"{p['path']}:{p['line']}" if p["line"] else p["path"]
+            console.print(f"  {p['severity']} {where}: {p['message']}", highlight=False)

@@ -13,6 +13,20 @@ from typing import Any, Literal
 Severity = Literal["error", "warning"]
 
 
+def same_table(a: str, b: str) -> bool:
+    """Whether two table names mean the same table.
+
+    Case-insensitive, quotes ignored; an unqualified name matches a qualified
+    one with the same last part (``streams`` and ``analytics.streams``).
+    """
+    left = [part.strip('"`[] ').lower() for part in a.split(".")]
+    right = [part.strip('"`[] ').lower() for part in b.split(".")]
+    if len(left) == len(right):
+        return left == right
+    shorter, longer = sorted((left, right), key=len)
+    return longer[-len(shorter) :] == shorter
+
+
 @dataclass(frozen=True)
 class Problem:
     """Something wrong with a file: where, what, and how to fix it."""
@@ -169,8 +183,7 @@ class Cluster:
         return [d.table for d in self.datasets.values()]
 
     def dataset_for_table(self, table: str) -> Dataset | None:
-        lowered = table.lower()
-        return next((d for d in self.datasets.values() if d.table.lower() == lowered), None)
+        return next((d for d in self.datasets.values() if same_table(d.table, table)), None)
 
 
 @dataclass
