@@ -7,6 +7,7 @@ them so that ``vedder --help`` starts fast.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -70,6 +71,9 @@ def main() -> None:
     """Entry point: run the app and turn every error into a message and an exit code."""
     from vedder.errors import VedderError
 
+    # sqlglot warns when it falls back to parsing a statement as a command; the
+    # guard refuses those with its own message, so the warning is noise here.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:
         app()
     except VedderError as error:

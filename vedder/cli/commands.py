@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from vedder.cli import clusters, new
+from vedder.cli import ask, clusters, feedback, log, new, profile
 
 MODULES: list[ModuleType] = [
+    ask,
     clusters,
     new,
+    profile,
+    log,
+    feedback,
 ]

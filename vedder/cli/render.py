@@ -124,3 +124,82 @@ def cluster_detail(detail: dict[str, Any]) -> None:
         for p in detail["problems"]:
             where = f"{p['path']}:{p['line']}" if p["line"] else p["path"]
             console.print(f"  {p['severity']} {where}: {p['message']}", highlight=False)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "[dim]NULL[/]"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def result_table(columns: list[str], rows: list[Any], *, truncated: bool = False, limit: int = 50) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(header_style="bold", show_edge=True)
+    for name in columns:
+        table.add_column(escape(str(name)))
+    for row in rows[:limit]:
+        table.add_row(*(_cell(v) if v is None else escape(_cell(v)) for v in row))
+    console.print(table)
+    shown = min(len(rows), limit)
+    more = " (more rows exist: the row limit cut the result)" if truncated else ""
+    if shown < len(rows) or truncated:
+        console.print(f"[dim]{shown} of {len(rows)} row(s) shown{more}[/]")
+
+
+def sql_block(sql: str) -> None:
+    from rich.syntax import Syntax
+
+    console.print(Syntax(sql.strip(), "sql", theme="ansi_dark", word_wrap=True))
+
+
+def answer(ans: Any) -> None:
+    """An answer for people: the answer, the rows, the SQL, the sources, how sure."""
+    from rich.markup import escape
+
+    if ans.status == "answered":
+        console.print(f"[bold green]answer[/] [dim]({ans.cluster})[/] {escape(ans.answer or '')}")
+        if ans.columns:
+            result_table(ans.columns, ans.rows, truncated=ans.truncated)
+        if ans.sql:
+            sql_block(ans.sql)
+        sources = ans.sources
+        for label, items in (("pairs", sources.pairs), ("docs", sources.docs), ("datasets", sources.datasets)):
+            if items:
+                console.print(f"[dim]{label}:[/] {escape(', '.join(items))}")
+    elif ans.status == "not_covered":
+        console.print(f"[bold yellow]not covered[/] {escape(ans.reason or ans.answer or '')}")
+        if ans.suggestions:
+            console.print("[dim]closest vetted pairs:[/]")
+            for s in ans.suggestions[:3]:
+                console.print(f"  {escape(s.question)} [dim]({s.cluster}: {s.pair}, score {s.score:.2f})[/]")
+        if ans.clusters:
+            console.print(f"[dim]clusters:[/] {', '.join(ans.clusters)}")
+        if ans.model == "offline":
+            console.print("[dim]hint: configure a model (--model or VEDDER_MODEL) to go beyond vetted "
+                          "pairs, or ask the cluster owners to add a pair.[/]")
+    else:
+        console.print(f"[bold red]error[/] {escape(ans.error or 'unknown error')}")
+    meta = [f"model {ans.model}"]
+    if ans.confidence is not None:
+        meta.append(f"confidence {ans.confidence:.2f}")
+    if ans.steps:
+        meta.append(f"{ans.steps} step(s)")
+    meta.append(f"{ans.duration_ms:.0f} ms")
+    if ans.run_id:
+        meta.append(f"run {ans.run_id} (vedder feedback {ans.run_id} --good|--bad)")
+    console.print(f"[dim]{' · '.join(meta)}[/]")
+
+
+def chat_banner(model: str, cluster: str | None) -> None:
+    scope = f"cluster {cluster}" if cluster else "all clusters"
+    console.print(f"[bold]vedder chat[/] [dim]· model {model} · {scope} · 'exit' or Ctrl-D to leave[/]")
+
+
+def prompt_question() -> str:
+    return console.input("[bold cyan]?[/] ")

@@ -87,6 +87,7 @@ class Dataset:
     partition: Partition | None = None
     freshness: Freshness | None = None
     columns: list[Column] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # line of each top-level key
 
     def column(self, name: str) -> Column | None:
         lowered = name.lower()
@@ -110,6 +111,7 @@ class ColumnProfile:
     min: Any = None
     max: Any = None
     top_values: list[ValueShare] | None = None  # None when skipped (high cardinality, free text)
+    line: int | None = None
 
 
 @dataclass
@@ -127,6 +129,7 @@ class Profile:
     partition_max: Any = None
     columns: list[ColumnProfile] = field(default_factory=list)
     duration_ms: float | None = None
+    lines: dict[str, int] = field(default_factory=dict)  # line of each top-level key
 
     def column(self, name: str) -> ColumnProfile | None:
         lowered = name.lower()
@@ -144,6 +147,7 @@ class Doc:
     tags: list[str] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
     body_line: int = 1  # line of the file where the body starts (after front matter)
+    lines: dict[str, int] = field(default_factory=dict)  # line of each front matter key
 
 
 @dataclass
@@ -160,6 +164,7 @@ class Pair:
     tags: list[str] = field(default_factory=list)
     status: str = "vetted"  # "vetted" for pairs/, "candidate" for candidates/
     meta: dict[str, list[str]] = field(default_factory=dict)  # every header key, as written
+    lines: dict[str, int] = field(default_factory=dict)  # first line of each header key
 
 
 @dataclass
@@ -176,6 +181,8 @@ class Cluster:
     docs: list[Doc] = field(default_factory=list)
     pairs: list[Pair] = field(default_factory=list)
     candidates: list[Pair] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # line of each key in cluster.yaml
+    problems: list[Problem] = field(default_factory=list)  # found loading this cluster's files
 
     @property
     def tables(self) -> list[str]:

@@ -1,0 +1,5 @@
+"""``python -m vedder``."""
+
+from vedder.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Answering questions: the offline answerer, the LLM agent, and what they return."""

@@ -1,0 +1,352 @@
+"""What a question asks for, and what a pair's SQL does: the two sides of a match.
+
+A vetted pair may only answer a question that asks for the same *kind* of
+result: the same aggregate (an average is not a count), the same direction (the
+top is not the bottom), the same breakdown (per month is not overall), the same
+filters. :class:`Intent` is read from words; :class:`Shape` from the sqlglot
+AST of the pair's SQL. The matcher compares them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+# ------------------------------------------------------------------ from words
+
+AGGREGATE_WORDS: tuple[tuple[str, str], ...] = (
+    ("avg", r"\b(average|averages|avg|mean)\b"),
+    ("median", r"\bmedian\b"),
+    ("distinct", r"\b(unique|distinct)\b"),
+    ("ratio", r"\b(ratio|ratios|rate|rates|proportion|percentage|percent|fraction|share of|relative to|"
+              r"divide|divided|dividing)\b|%"),
+    ("count", r"\b(how many(?! (\w+ )?(seconds|minutes|hours|days|weeks|months|years|times)\b)|"
+              r"number of|count|counts|tally)\b"),
+    ("sum", r"\b(sum|summed|combined|altogether|in total|add(s|ed)? up)\b"),
+    ("total", r"\btotal\b"),  # "total sales" is a sum, "total number of" a count
+    ("max", r"\b(maximum|max)\b"),
+    ("min", r"\b(minimum|min)\b"),
+)
+_DESC_PHRASES = (
+    r"\b(highest|largest|biggest|greatest|most|top|best|longest|heaviest|latest|newest|"
+    r"descending|decreasing|high to low|largest to smallest|most to least|"
+    r"longest to shortest|highest to lowest|biggest to smallest|best to worst|"
+    r"most recent|reverse order)\b"
+)
+_ASC_PHRASES = (
+    r"\b(lowest|least|fewest|smallest|bottom|worst|shortest|cheapest|earliest|oldest first|"
+    r"ascending|increasing|low to high|smallest to largest|least to most|shortest to longest|"
+    r"lowest to highest|worst to best)\b"
+)
+_RANGE_DESC = re.compile(
+    r"\b(high(?:est)?|larg(?:e|est)|big(?:gest)?|most|long(?:est)?|best|great(?:est)?)"
+    r" (?:\w+ )?to (?:the )?(low(?:est)?|small(?:est)?|least|short(?:est)?|worst|fewest)\b"
+)
+_RANGE_ASC = re.compile(
+    r"\b(low(?:est)?|small(?:est)?|least|short(?:est)?|worst|fewest)"
+    r" (?:\w+ )?to (?:the )?(high(?:est)?|larg(?:e|est)|big(?:gest)?|most|long(?:est)?|best)\b"
+)
+_ALPHA = re.compile(r"\b(alphabetical(?:ly)?|a to z|a-z)\b")
+_GROUP = re.compile(
+    r"\b(each|for every|in every|per|respective|broken down|breakdown|split by|grouped by|group by|"
+    r"for all the|across (?:the )?different|vary|varies|differ|daily|weekly|monthly|quarterly|"
+    r"yearly|annual|annually)\b"
+)
+_BY = re.compile(r"\b(\w+) by (?:the |their |its )?(\w+)")
+_NOT_GROUP_BEFORE = re.compile(
+    r"(ed|en|order|sort|rank|ranked|sorted|ordered|made|paid|done|run|taken|held|followed|"
+    r"broken|grouped|split|driven|caused|owned|cited)$"
+)
+_ORDERING_VERB = re.compile(r"\b(sort|order|rank|list|arrange|show)\w*\b(?!.*[.?!;])")
+_LISTING = re.compile(
+    r"^\s*(which|who|list|name|show|display|give|return|get|find|what are|what were|"
+    r"what is the name|what are the names|what's the name|tell me which|provide)\b|"
+    r"\b(which|list of|names? of|titles? of)\b"
+)
+_NEGATION = re.compile(
+    r"\b(not|no|without|never|none|excluding|exclude|except|non|neither|nor|lack|lacking)\b|"
+    r"n't\b"
+)
+_COMPARE_GT = re.compile(
+    r"\b(more|greater|higher|larger|bigger|over|above|exceed\w*|at_least|or more|and up|"
+    r"plus|minimum of)\b(?= (than|\d|[a-z]+ \d|one|two|three|four|five|a |an ))|>"
+)
+_COMPARE_LT = re.compile(
+    r"\b(fewer|less|lower|smaller|under|below|at_most|or less|or fewer|up to|maximum of)\b"
+    r"(?= (than|\d|[a-z]+ \d|one|two|three|four|five|a |an ))|<"
+)
+_RELATIVE_TIME = re.compile(
+    r"\b(last|past|previous|prior|recent|next|coming)\s+(\d+\s+|\w+\s+)?"
+    r"(calendar\s+|full\s+|iso\s+)?(days?|weeks?|months?|years?|quarters?|hours?)\b|"
+    r"\b(today|yesterday|tomorrow|currently|current date|this (week|month|year|quarter)|"
+    r"ago|so far|to date|year to date|since)\b"
+)
+
+
+_GROUP_PHRASE = re.compile(
+    r"\b(?:each|every|per|by|across|for all)\s+(?:the\s+|their\s+|its\s+|different\s+)?"
+    r"([a-z][\w-]*(?:\s+(?!and\b|or\b|in\b|of\b|for\b|with\b|from\b|to\b|on\b|at\b)[a-z][\w-]*)?)"
+)
+_QUALIFIERS = frozenset({"id", "ids", "name", "names", "code", "codes", "number", "key"})
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a question asks for, read from its words."""
+
+    aggregates: frozenset[str] = frozenset()  # "avg", "count", "sum", "total", "ratio", ...
+    directions: frozenset[str] = frozenset()  # "desc", "asc"
+    alphabetical: bool = False
+    grouped: bool = False
+    listing: bool = False  # asks for names or rows ("which", "list")
+    negated: bool = False
+    comparisons: frozenset[str] = frozenset()  # "gt", "lt"
+    relative_time: bool = False
+    group_heads: frozenset[str] = frozenset()  # what a breakdown is by: "country", "month"
+
+
+def group_heads(low: str) -> frozenset[str]:
+    """The nouns a question breaks its answer down by ("per business category" -> category)."""
+    from vedder.retrieve import term
+
+    heads = set()
+    for m in _GROUP_PHRASE.finditer(low):
+        phrase = [w for w in m.group(1).split() if w not in _QUALIFIERS]
+        if phrase:
+            heads.add(term(phrase[-1]))
+    return frozenset(heads)
+
+
+def read_intent(question: str, *, values: list[tuple[int, int]] | None = None) -> Intent:
+    """The intent signature of a question. ``values`` are spans to ignore (quoted names)."""
+    text = question
+    for start, end in sorted(values or [], reverse=True):
+        text = text[:start] + " X " + text[end:]  # a value's words are not intent words
+    low = " " + text.lower().replace("’", "'") + " "
+    low = re.sub(r"\bno\.(?=\s)", "number", low)  # "the no. of students"
+    low = re.sub(r"\bat (least|most)\b", r"at_\1", low)  # comparisons, not rankings
+    aggregates = {name for name, pattern in AGGREGATE_WORDS if re.search(pattern, low)}
+    if "total" in aggregates and re.search(r"\btotal (number|count|amount of \w+s)\b", low):
+        aggregates.discard("total")
+        aggregates.add("count")
+    directions: set[str] = set()
+    ranged = False
+    if _RANGE_DESC.search(low):
+        directions.add("desc")
+        ranged = True
+    if _RANGE_ASC.search(low):
+        directions.add("asc")
+        ranged = True
+    if not ranged:
+        if re.search(_DESC_PHRASES, low):
+            directions.add("desc")
+        if re.search(_ASC_PHRASES, low):
+            directions.add("asc")
+    # "by X" is a breakdown in "revenue by country", an agent in "papers by authors".
+    listing = bool(_LISTING.search(low))
+    grouped = bool(_GROUP.search(low)) or (bool(aggregates) or not listing) and any(
+        not _NOT_GROUP_BEFORE.search(m.group(1))
+        and not _ORDERING_VERB.search(low[: m.start()])
+        and not re.match(r"\s+(who|that|which|whose|with)\b", low[m.end() :])
+        for m in _BY.finditer(low)
+    )
+    return Intent(
+        aggregates=frozenset(aggregates),
+        directions=frozenset(directions),
+        alphabetical=bool(_ALPHA.search(low)),
+        grouped=grouped,
+        listing=listing,
+        negated=bool(_NEGATION.search(low)),
+        comparisons=frozenset(
+            name for name, rx in (("gt", _COMPARE_GT), ("lt", _COMPARE_LT)) if rx.search(low)
+        ),
+        relative_time=bool(_RELATIVE_TIME.search(low)),
+        group_heads=group_heads(low) if grouped else frozenset(),
+    )
+
+
+# ------------------------------------------------------------------ from SQL
+
+_AGGREGATES: dict[type[exp.Expression], str] = {
+    exp.Count: "count",
+    exp.Sum: "sum",
+    exp.Avg: "avg",
+    exp.Max: "max",
+    exp.Min: "min",
+    exp.Median: "median",
+    exp.PercentileCont: "median",
+    exp.PercentileDisc: "median",
+}
+_COMPARISONS = (
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike, exp.In,
+    exp.Between, exp.Is, exp.NullSafeEQ, exp.NullSafeNEQ,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A literal in the SQL that a question's value might replace."""
+
+    index: int  # position among the statement's literals (find_all order)
+    value: str  # the literal as written, e.g. "%Italian%", "2025", "7"
+    is_string: bool
+    role: str  # "limit", "compare", "interval", "other"
+    column: str | None = None  # lower-case name of the column it is compared with
+    table: str | None = None  # the table that column belongs to, when it can be told
+    operator: str = ""  # "eq", "gt", "lt", "like", "in", ...
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a statement does, read from its AST."""
+
+    aggregates: frozenset[str] = frozenset()
+    ratio: bool = False  # divides one quantity by another
+    order: tuple[str, ...] = ()  # directions of the outer ORDER BY keys
+    order_on_aggregate: bool = False
+    grouped: bool = False  # the outer query has GROUP BY
+    limit: int | None = None
+    scalar: bool = False  # returns one row of aggregates
+    listing: bool = False  # returns plain columns (names, rows)
+    slots: tuple[Slot, ...] = field(default=(), compare=False)
+    tables: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()  # every column name the statement uses, lower-case
+
+
+def parse(sql: str, dialect: str | None = None) -> exp.Expression:
+    return sqlglot.parse_one(sql, read=dialect)
+
+
+def _outer_select(tree: exp.Expression) -> exp.Select | None:
+    if isinstance(tree, exp.Select):
+        return tree
+    if isinstance(tree, exp.SetOperation):
+        return _outer_select(tree.left)
+    found = tree.find(exp.Select)
+    return found
+
+
+def _has_aggregate(node: exp.Expression) -> bool:
+    return any(isinstance(n, tuple(_AGGREGATES)) for n in node.walk()) or bool(
+        node.find(exp.AggFunc)
+    )
+
+
+def _alias_map(tree: exp.Expression) -> dict[str, str]:
+    """Alias (or name) -> table name, for every table the statement reads."""
+    mapping: dict[str, str] = {}
+    for table in tree.find_all(exp.Table):
+        name = table.name.lower()
+        mapping[name] = name
+        if table.alias:
+            mapping[table.alias.lower()] = name
+    return mapping
+
+
+def _column_of(node: exp.Expression) -> exp.Column | None:
+    """The column a comparison operand names, looking through LOWER(), CAST() and the like."""
+    if isinstance(node, exp.Column):
+        return node
+    if isinstance(node, (exp.Lower, exp.Upper, exp.Cast, exp.Trim, exp.TryCast, exp.Paren)):
+        return _column_of(node.this)
+    if isinstance(node, (exp.Extract, exp.Year, exp.Month, exp.Day, exp.Date, exp.DateTrunc)):
+        inner = node.expression if isinstance(node, exp.Extract) else node.this
+        return _column_of(inner) if isinstance(inner, exp.Expression) else None
+    return None
+
+
+def _comparison_of(literal: exp.Literal) -> exp.Expression | None:
+    node = literal.parent
+    while node is not None and isinstance(node, (exp.Paren, exp.Cast, exp.Neg, exp.Tuple)):
+        node = node.parent
+    return node if isinstance(node, _COMPARISONS) else None
+
+
+_OPERATORS = {
+    exp.EQ: "eq", exp.NEQ: "neq", exp.GT: "gt", exp.GTE: "gt", exp.LT: "lt", exp.LTE: "lt",
+    exp.Like: "like", exp.ILike: "like", exp.In: "in", exp.Between: "between",
+}  # fmt: skip
+
+
+def _slots(tree: exp.Expression, tables: dict[str, str]) -> tuple[Slot, ...]:
+    single = next(iter(set(tables.values()))) if len(set(tables.values())) == 1 else None
+    slots = []
+    for i, literal in enumerate(tree.find_all(exp.Literal)):
+        parent = literal.parent
+        value = str(literal.this)
+        if isinstance(parent, exp.Limit):
+            slots.append(Slot(i, value, False, "limit"))
+            continue
+        if isinstance(parent, exp.Interval):
+            slots.append(Slot(i, value, literal.is_string, "interval"))
+            continue
+        comparison = _comparison_of(literal)
+        if comparison is None:
+            slots.append(Slot(i, value, literal.is_string, "other"))
+            continue
+        column = None
+        for operand in comparison.iter_expressions():
+            column = _column_of(operand)
+            if column is not None:
+                break
+        name = column.name.lower() if column is not None else None
+        table = tables.get(column.table.lower()) if column is not None and column.table else single
+        slots.append(
+            Slot(i, value, literal.is_string, "compare", name, table,
+                 _OPERATORS.get(type(comparison), ""))
+        )
+    return tuple(slots)
+
+
+def read_shape(tree: exp.Expression) -> Shape:
+    """The shape of a parsed statement: aggregates, ordering, grouping, limit, slots."""
+    select = _outer_select(tree)
+    aggregates = {_AGGREGATES[type(n)] for n in tree.walk() if type(n) in _AGGREGATES}
+    if any(isinstance(c.this, exp.Distinct) for c in tree.find_all(exp.Count)) or any(
+        s.args.get("distinct") for s in tree.find_all(exp.Select)
+    ):
+        aggregates.add("distinct")
+    tables = _alias_map(tree)
+    columns = tuple(sorted({c.name.lower() for c in tree.find_all(exp.Column)}))
+    if select is None:
+        return Shape(aggregates=frozenset(aggregates), slots=_slots(tree, tables))
+    projections = select.expressions
+    with_agg = [p for p in projections if _has_aggregate(p) or p.find(exp.Subquery)]
+    ratio = any(p.find(exp.Div) for p in projections)
+    order_node = select.args.get("order")
+    order: tuple[str, ...] = ()
+    order_on_aggregate = False
+    if order_node is not None:
+        keys = order_node.expressions
+        order = tuple("desc" if k.args.get("desc") else "asc" for k in keys)
+        aliases = {p.alias_or_name.lower() for p in with_agg}
+        first = keys[0].this if keys else None
+        order_on_aggregate = first is not None and (
+            _has_aggregate(first)
+            or (isinstance(first, exp.Column) and first.name.lower() in aliases)
+        )
+    limit = None
+    limit_node = select.args.get("limit")
+    if limit_node is not None and isinstance(limit_node.expression, exp.Literal):
+        try:
+            limit = int(limit_node.expression.this)
+        except ValueError:
+            limit = None
+    grouped = select.args.get("group") is not None
+    plain = [p for p in projections if p not in with_agg and not isinstance(p, exp.Star)]
+    return Shape(
+        aggregates=frozenset(aggregates),
+        ratio=ratio,
+        order=order,
+        order_on_aggregate=order_on_aggregate,
+        grouped=grouped,
+        limit=limit,
+        scalar=not grouped and bool(projections) and not plain,
+        listing=bool(plain) or any(isinstance(p, exp.Star) for p in projections),
+        slots=_slots(tree, tables),
+        tables=tuple(sorted(set(tables.values()))),
+        columns=columns,
+    )

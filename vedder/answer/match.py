@@ -1,0 +1,597 @@
+"""Deciding whether a vetted pair answers a question, without running anything.
+
+The pipeline, each step a small function:
+
+1. route the question to the clusters that cover it (none: not covered);
+2. gather candidate pairs: every phrasing of every pair of those clusters,
+   ranked by BM25, then scored by how much of each side's topic words the
+   other explains (idf-weighted, 0..1);
+3. for the best candidates, plan value substitutions and run the ``CHECKS``:
+   the question and the pair must agree on the aggregate, the direction, the
+   breakdown, negation, comparisons, relative time, and every value;
+4. answer with the best candidate only if it passes every check, is the best
+   match or within a hair of it, is close enough, and is clearly ahead of any
+   other passing pair that would give a different answer. Otherwise refuse.
+
+An overconfident wrong answer is the worst outcome, so every doubt refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from vedder.answer.intent import Intent, Shape, parse, read_intent, read_shape
+from vedder.answer.result import Suggestion
+from vedder.answer.intent import Slot
+from vedder.answer.substitute import Plan, Substitution, apply, plan
+from vedder.answer.substitute import literal_stands_for as _literal_holds
+from vedder.answer.substitute import same_value as _same_value
+from vedder.answer.values import Finder, Value, ValueRef, classify
+from vedder.cluster.model import Cluster, Pair, Project
+from vedder.retrieve import INTENT_TERMS, Index, Route, split_identifier, terms, topic_terms
+
+MIN_SIMILARITY = 0.6  # below this the closest pair is about something else
+NEAR_TIE = 0.06  # a passing pair this close to a better one is not trusted
+MIN_MARGIN = 0.05  # over another passing pair that would answer differently
+CANDIDATES = 8  # pairs examined in depth per question
+
+
+@dataclass(frozen=True)
+class PairFacts:
+    """What the matcher needs to know about one pair; computed once per index."""
+
+    pair: Pair
+    cluster: str
+    tree: exp.Expression | None
+    shape: Shape
+    support: frozenset[str]  # terms of the tables and columns the SQL reads
+    weak_support: frozenset[str]  # terms of their descriptions
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    finder: Finder
+    schema_terms: frozenset[str]  # names of its tables, columns and their synonyms
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The question, read once."""
+
+    text: str
+    values: list[Value]
+    intent: Intent
+    topic: tuple[str, ...]
+
+
+@dataclass
+class Candidate:
+    cluster: str
+    pair: Pair
+    phrasing: str
+    similarity: float
+    facts: PairFacts
+    phrasing_values: list[Value] = field(default_factory=list)
+    phrasing_intent: Intent = field(default_factory=Intent)
+    plan: Plan = field(default_factory=Plan)
+    problem: str | None = None  # the first check that failed
+    failed: str | None = None  # the name of that check
+    conflicts: tuple[str, ...] = ()  # question words that name other schema elements
+
+
+@dataclass
+class Match:
+    """The decision for one question: a pair (and its adapted SQL) or a refusal."""
+
+    question: str
+    status: Literal["answered", "not_covered"]
+    cluster: str | None = None
+    pair: Pair | None = None
+    phrasing: str | None = None
+    sql: str | None = None
+    substitutions: tuple[Substitution, ...] = ()
+    similarity: float = 0.0
+    margin: float = 0.0
+    confidence: float = 0.0
+    reason: str | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    clusters: list[str] = field(default_factory=list)  # every cluster, for refusals
+    tables: tuple[str, ...] = ()  # the tables the SQL reads
+
+
+# ------------------------------------------------------------------ facts (cached)
+
+
+def _schema_terms(cluster: Cluster) -> frozenset[str]:
+    found: set[str] = set()
+    for dataset in cluster.datasets.values():
+        found.update(terms(split_identifier(dataset.table.replace(".", " "))))
+        found.update(terms(dataset.name))
+        for column in dataset.columns:
+            found.update(terms(column.name))
+            for synonym in column.synonyms:
+                found.update(terms(synonym))
+    return frozenset(found)
+
+
+def cluster_facts(index: Index, name: str, dialect: str | None = None) -> ClusterFacts:
+    key = ("cluster-facts", name, dialect)
+    cached = index.cache.get(key)
+    if isinstance(cached, ClusterFacts):
+        return cached
+    cluster = index.project.clusters[name]
+    known: dict[str, list[ValueRef]] = {}
+
+    def remember(raw: str, table: str | None, column: str) -> None:
+        kind, norm = classify(raw)
+        if kind in ("number", "year", "date") or not norm:
+            return
+        refs = known.setdefault(norm, [])
+        ref = ValueRef(table, column, raw.strip("%"))
+        if ref not in refs:
+            refs.append(ref)
+
+    for dataset in cluster.datasets.values():
+        profile = cluster.profiles.get(dataset.name)
+        table = dataset.table.split(".")[-1].lower()
+        for column_profile in profile.columns if profile else []:
+            for share in column_profile.top_values or []:
+                if isinstance(share.value, str) and share.value.strip():
+                    remember(share.value, table, column_profile.name.lower())
+    for pair in cluster.pairs:
+        facts = pair_facts(index, name, pair, dialect)
+        for slot in facts.shape.slots:
+            if slot.is_string and slot.role == "compare" and slot.column:
+                remember(slot.value, slot.table, slot.column)
+    facts_ = ClusterFacts(
+        Finder({k: tuple(v) for k, v in known.items()}, _schema_terms(cluster)),
+        _schema_terms(cluster),
+    )
+    index.cache[key] = facts_
+    return facts_
+
+
+def pair_facts(index: Index, cluster: str, pair: Pair, dialect: str | None = None) -> PairFacts:
+    key = ("pair-facts", cluster, pair.path, dialect)
+    cached = index.cache.get(key)
+    if isinstance(cached, PairFacts):
+        return cached
+    owner = index.project.clusters[cluster]
+    try:
+        tree: exp.Expression | None = parse(pair.sql, dialect)
+        shape = read_shape(tree) if tree is not None else Shape()
+        error = None
+    except (SqlglotError, ValueError) as exc:
+        tree, shape, error = None, Shape(), f"the pair's SQL does not parse: {exc}"
+    support: set[str] = set()
+    weak: set[str] = set()
+    for table in shape.tables:
+        support.update(terms(split_identifier(table)))
+        dataset = owner.dataset_for_table(table)
+        if dataset is None:
+            continue
+        support.update(terms(dataset.name))
+        weak.update(terms(dataset.description or ""))
+        for column in dataset.columns:
+            if column.name.lower() in shape.columns:
+                support.update(terms(column.name))
+                for synonym in column.synonyms:
+                    support.update(terms(synonym))
+                weak.update(terms(column.description or ""))
+    for column in shape.columns:
+        support.update(terms(column))
+    for tag in pair.tags:
+        support.update(terms(tag))
+    facts = PairFacts(pair, cluster, tree, shape, frozenset(support), frozenset(weak), error)
+    index.cache[key] = facts
+    return facts
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _without(text: str, values: list[Value]) -> str:
+    for value in sorted(values, key=lambda v: -v.start):
+        text = text[: value.start] + " " + text[value.end :]
+    return text
+
+
+def _topic(text: str, values: list[Value]) -> tuple[str, ...]:
+    """Topic words for telling pairs apart: intent words and values are judged separately."""
+    return tuple(dict.fromkeys(topic_terms(_without(text, values), generic=INTENT_TERMS)))
+
+
+def read_question(text: str, finder: Finder) -> Asked:
+    values = finder.find(text)
+    spans = [(v.start, v.end) for v in values if v.kind == "string"]
+    return Asked(
+        text=text,
+        values=values,
+        intent=read_intent(text, values=spans),
+        topic=_topic(text, values),
+    )
+
+
+# ------------------------------------------------------------------ similarity
+
+
+UNKNOWN_WEIGHT = 2.0  # a word no cluster knows: usually a paraphrase's own wording
+VALUE_WEIGHT = 3.0  # a named value weighs like a rare word: it pins a pair down
+CONFLICT_WEIGHT = 2.0  # a schema word the pair does not use counts this much more
+
+
+def _weight(index: Index, t: str) -> float:
+    return index.idf(t) if t in index.df else UNKNOWN_WEIGHT
+
+
+def _value_credit(value: Value, others: list[Value], slots: tuple[Slot, ...] = ()) -> float:
+    """1 when the other side has the same value, 0.5 when it has one of the same kind."""
+    if any(_same_value(value, o) for o in others):
+        return 1.0
+    if any(s.role != "other" and _literal_holds(s, value) for s in slots):
+        return 1.0
+    return 0.5 if any(o.kind == value.kind for o in others) else 0.0
+
+
+def similarity(
+    index: Index,
+    asked: Asked,
+    phrasing_topic: tuple[str, ...],
+    phrasing_values: list[Value],
+    facts: PairFacts,
+    schema: frozenset[str],
+) -> tuple[float, tuple[str, ...]]:
+    """How well question and pair explain each other, 0..1, and the conflicting words.
+
+    Recall of the question's words (in the pair's words, or the names of what its
+    SQL reads; half credit for their descriptions) weighs more than recall of the
+    pair's words, because a paraphrase drops words freely but rarely adds topic
+    words the pair does not cover. Named values count on both sides. A question
+    word that names a table or column the pair does not use is a conflict: it
+    weighs double against the pair.
+    """
+    strong = set(phrasing_topic) | facts.support
+    conflicting: list[str] = []
+    q_total = q_hit = 0.0
+    for t in asked.topic:
+        weight = _weight(index, t)
+        if t in strong:
+            q_hit += weight
+        elif t in facts.weak_support:
+            q_hit += weight / 2
+        elif t in schema:
+            conflicting.append(t)
+            weight *= CONFLICT_WEIGHT
+        q_total += weight
+    for value in asked.values:
+        q_total += VALUE_WEIGHT
+        q_hit += VALUE_WEIGHT * _value_credit(value, phrasing_values, facts.shape.slots)
+    p_total = p_hit = 0.0
+    asked_terms = set(asked.topic)
+    for t in phrasing_topic:
+        weight = _weight(index, t)
+        p_total += weight
+        if t in asked_terms:
+            p_hit += weight
+    for value in phrasing_values:
+        p_total += VALUE_WEIGHT
+        p_hit += VALUE_WEIGHT * _value_credit(value, asked.values)
+    recall_q = q_hit / q_total if q_total else 1.0
+    recall_p = p_hit / p_total if p_total else 1.0
+    return 0.6 * recall_q + 0.4 * recall_p, tuple(conflicting)
+
+
+# ------------------------------------------------------------------ checks
+
+Check = Callable[[Asked, Candidate], "str | None"]
+_COUNTING = {"count", "sum", "total"}
+
+
+def check_parses(asked: Asked, c: Candidate) -> str | None:
+    return c.facts.error
+
+
+def check_topic(asked: Asked, c: Candidate) -> str | None:
+    if c.conflicts:
+        return f"the question mentions {', '.join(c.conflicts)}, which the closest pair does not use"
+    if c.similarity < MIN_SIMILARITY:
+        return "no vetted pair is close enough to the question"
+    return None
+
+
+def check_aggregate(asked: Asked, c: Candidate) -> str | None:
+    wants = asked.intent.aggregates
+    words = c.phrasing_intent.aggregates
+    shape = c.facts.shape
+    gives = words | shape.aggregates | ({"ratio"} if shape.ratio else set())
+    for kind, name in (("avg", "an average"), ("median", "a median"), ("ratio", "a ratio")):
+        if kind in wants and kind not in gives:
+            return f"the question asks for {name}; the closest pair does not compute one"
+        if kind in words and kind not in wants:
+            return f"the closest pair computes {name}; the question does not ask for one"
+    if "distinct" in wants and "distinct" not in shape.aggregates:
+        return "the question counts distinct items; the closest pair does not"
+    if "count" in wants and not gives & _COUNTING:
+        return "the question asks how many; the closest pair does not count"
+    if "sum" in wants and not gives & {"sum", "total"}:
+        return "the question asks for a sum; the closest pair does not add up"
+    if "total" in wants and not gives & _COUNTING:
+        return "the question asks for a total; the closest pair does not compute one"
+    for kind, direction in (("max", "desc"), ("min", "asc")):
+        if kind in wants and kind not in gives and direction not in _pair_directions(c):
+            return f"the question asks for the {kind}imum; the closest pair does not"
+    if words & _COUNTING and not wants & (_COUNTING | {"ratio", "avg"}) and not (
+        asked.intent.directions
+    ):
+        return "the closest pair gives a number; the question does not ask for one"
+    return None
+
+
+def _pair_directions(c: Candidate) -> set[str]:
+    shape = c.facts.shape
+    found = set(c.phrasing_intent.directions)
+    if shape.order:
+        found.add(shape.order[0])
+    if "max" in shape.aggregates:
+        found.add("desc")
+    if "min" in shape.aggregates:
+        found.add("asc")
+    return found
+
+
+def check_direction(asked: Asked, c: Candidate) -> str | None:
+    wants = asked.intent.directions
+    if wants and not wants <= _pair_directions(c):
+        return "the question asks for the other end of the ranking than the closest pair"
+    if wants and not c.phrasing_intent.directions and c.facts.shape.limit is None:
+        return "the question asks for the top or bottom; the closest pair ranks nothing"
+    if c.phrasing_intent.directions and not wants and c.facts.shape.limit is not None:
+        return "the closest pair picks the top or bottom; the question does not"
+    return None
+
+
+def check_grouping(asked: Asked, c: Candidate) -> str | None:
+    shape = c.facts.shape
+    if asked.intent.grouped and not c.phrasing_intent.grouped:
+        if not (shape.grouped and shape.limit is None):
+            return "the question asks for a breakdown the closest pair does not have"
+        unknown = [h for h in asked.intent.group_heads if h not in c.facts.support]
+        if unknown:
+            return f"the question breaks down by {', '.join(sorted(unknown))}; the closest pair does not"
+    if c.phrasing_intent.grouped and not asked.intent.grouped and not asked.intent.listing:
+        return "the closest pair gives a breakdown the question does not ask for"
+    if asked.intent.grouped and c.phrasing_intent.grouped:
+        asked_words = set(asked.topic) | asked.intent.group_heads
+        missing = [h for h in c.phrasing_intent.group_heads if h not in asked_words]
+        if missing and c.phrasing_intent.group_heads:
+            return f"the closest pair breaks down by {', '.join(sorted(missing))}; the question does not"
+    return None
+
+
+def check_result_kind(asked: Asked, c: Candidate) -> str | None:
+    shape = c.facts.shape
+    wants = asked.intent.aggregates
+    if ("count" in wants and not asked.intent.grouped and shape.listing and not shape.aggregates
+            and "count" not in c.phrasing_intent.aggregates):
+        return "the question asks how many; the closest pair lists rows"
+    one_number = wants & {"count", "sum", "total", "avg", "median", "ratio", "max", "min"}
+    if (one_number and not asked.intent.grouped and not asked.intent.listing
+            and not asked.intent.directions and shape.grouped and not c.phrasing_intent.grouped
+            and shape.limit is None and shape.listing and not c.phrasing_intent.listing):
+        return "the question asks for one number; the closest pair gives one per group"
+    numeric = wants | asked.intent.directions
+    if asked.intent.listing and not numeric and shape.scalar:
+        return "the question asks which; the closest pair returns a single number"
+    return None
+
+
+def check_negation(asked: Asked, c: Candidate) -> str | None:
+    if asked.intent.negated != c.phrasing_intent.negated:
+        return "one of the question and the closest pair excludes something the other does not"
+    return None
+
+
+def check_comparison(asked: Asked, c: Candidate) -> str | None:
+    if asked.intent.comparisons != c.phrasing_intent.comparisons:
+        return "the question compares differently (more than / less than) from the closest pair"
+    return None
+
+
+def check_time(asked: Asked, c: Candidate) -> str | None:
+    if asked.intent.relative_time != c.phrasing_intent.relative_time:
+        return "the question and the closest pair differ on the time period"
+    return None
+
+
+def check_values(asked: Asked, c: Candidate) -> str | None:
+    return c.plan.problem
+
+
+# Checks whose failure rules a pair out without casting doubt on the others.
+_SKIPPABLE = frozenset({"check_parses", "check_topic", "check_values"})
+
+CHECKS: tuple[Check, ...] = (
+    check_parses,
+    check_topic,
+    check_values,
+    check_aggregate,
+    check_direction,
+    check_grouping,
+    check_result_kind,
+    check_negation,
+    check_comparison,
+    check_time,
+)
+
+
+# ------------------------------------------------------------------ the pipeline
+
+
+def _candidates(
+    index: Index, asked_by_cluster: dict[str, Asked], clusters: list[str], dialect: str | None
+) -> list[Candidate]:
+    scored = index.pair_scores(
+        next(iter(asked_by_cluster.values())).text, clusters, limit=CANDIDATES * 3
+    )
+    out: list[Candidate] = []
+    for sp in scored:
+        asked = asked_by_cluster[sp.cluster]
+        facts = pair_facts(index, sp.cluster, sp.pair, dialect)
+        finder = cluster_facts(index, sp.cluster, dialect).finder
+        best: Candidate | None = None
+        schema = cluster_facts(index, sp.cluster, dialect).schema_terms
+        for phrasing in sp.pair.questions:
+            values = finder.find(phrasing)
+            topic = _topic(phrasing, values)
+            sim, conflicting = similarity(index, asked, topic, values, facts, schema)
+            if best is None or sim > best.similarity:
+                spans = [(v.start, v.end) for v in values if v.kind == "string"]
+                best = Candidate(sp.cluster, sp.pair, phrasing, sim, facts, values,
+                                 read_intent(phrasing, values=spans), conflicts=conflicting)
+        if best is not None:
+            out.append(best)
+    out.sort(key=lambda c: -c.similarity)
+    return out[:CANDIDATES]
+
+
+def _examine(asked: Asked, candidate: Candidate) -> Candidate:
+    candidate.plan = plan(asked.values, candidate.phrasing_values, candidate.facts.shape.slots)
+    for check in CHECKS:
+        problem = check(asked, candidate)
+        if problem:
+            candidate.problem = problem
+            candidate.failed = check.__name__
+            break
+    return candidate
+
+
+def _adapted_sql(candidate: Candidate, dialect: str | None) -> str:
+    if not candidate.plan.substitutions or candidate.facts.tree is None:
+        return candidate.pair.sql.strip()
+    tree = apply(candidate.facts.tree, candidate.plan.substitutions)
+    return tree.sql(dialect=dialect, pretty=True)
+
+
+def _suggestions(candidates: list[Candidate]) -> list[Suggestion]:
+    return [
+        Suggestion(c.cluster, c.pair.path, c.phrasing, round(c.similarity, 3))
+        for c in candidates[:3]
+    ]
+
+
+def _different(a: Candidate, b: Candidate) -> bool:
+    """Whether two pairs would answer differently.
+
+    Two pairs of one cluster that read the same columns of the same tables with the
+    same aggregates, breakdown, limit and literals differ at most in row order,
+    which the question did not ask about (else the direction checks would differ).
+    """
+    if a.cluster != b.cluster:
+        return True
+    x, y = a.facts.shape, b.facts.shape
+    same = (
+        x.tables == y.tables and x.columns == y.columns and x.aggregates == y.aggregates
+        and x.grouped == y.grouped and x.limit == y.limit and x.ratio == y.ratio
+        and sorted(s.value for s in x.slots if s.role != "other")
+        == sorted(s.value for s in y.slots if s.role != "other")
+    )  # fmt: skip
+    return not same
+
+
+def _confidence(similarity: float, margin: float, substituted: bool) -> float:
+    """0..1 from closeness and margin; an adapted pair is a little less certain than a verbatim one."""
+    closeness = (similarity - MIN_SIMILARITY) / (1 - MIN_SIMILARITY)
+    lead = min(margin / 0.2, 1.0)
+    value = 0.5 + 0.3 * max(closeness, 0.0) + 0.2 * lead
+    return round(value * (0.95 if substituted else 1.0), 3)
+
+
+def match(
+    question: str,
+    project: Project,
+    index: Index,
+    *,
+    dialect: str | None = None,
+    cluster: str | None = None,
+) -> Match:
+    """Decide, without executing anything, whether a vetted pair answers ``question``.
+
+    ``cluster`` restricts matching to that cluster (it must still cover the question).
+    """
+    everything = sorted(project.clusters)
+    routes = index.route(question, limit=len(everything) if cluster else 3)
+    if cluster is not None:
+        routes = [r for r in routes if r.cluster == cluster]
+    covered = [r.cluster for r in routes if r.covered]
+    if not covered:
+        return Match(question, "not_covered", routes=routes, clusters=everything,
+                     reason="no cluster covers this question")
+    asked_by_cluster = {
+        name: read_question(question, cluster_facts(index, name, dialect).finder)
+        for name in covered
+    }
+    candidates = _candidates(index, asked_by_cluster, covered, dialect)
+    if not candidates:
+        return Match(question, "not_covered", cluster=covered[0], routes=routes,
+                     clusters=everything, reason="no vetted pair in the covering clusters is close")
+    examined = [_examine(asked_by_cluster[c.cluster], c) for c in candidates]
+    return _decide(question, examined, routes, everything, dialect)
+
+
+def _decide(
+    question: str,
+    examined: list[Candidate],
+    routes: list[Route],
+    everything: list[str],
+    dialect: str | None,
+) -> Match:
+    top = examined[0]
+    passing = [c for c in examined if c.problem is None]
+
+    def refuse(reason: str) -> Match:
+        return Match(question, "not_covered", cluster=top.cluster, similarity=top.similarity,
+                     reason=reason, suggestions=_suggestions(examined), routes=routes,
+                     clusters=everything)
+
+    if not passing:
+        return refuse(top.problem or "no vetted pair matches")
+    best = passing[0]
+    # A closer pair that asks for a different kind of answer (not merely other
+    # values or other words) means the question is probably that pair's variant:
+    # a lesser pair that happens to pass is not trusted.
+    blocking = [
+        c for c in examined
+        if c.failed not in _SKIPPABLE and c.problem and c.similarity > best.similarity + NEAR_TIE
+    ]  # fmt: skip
+    if blocking:
+        return refuse(f"the closest vetted pair does not fit: {blocking[0].problem}")
+    rivals = [c for c in passing[1:] if _different(best, c)]
+    margin = best.similarity - rivals[0].similarity if rivals else best.similarity
+    if rivals and margin < MIN_MARGIN:
+        return refuse(
+            f"two vetted pairs fit equally well ({best.pair.path}, {rivals[0].pair.path})"
+        )
+    sql = _adapted_sql(best, dialect)
+    return Match(
+        question,
+        "answered",
+        cluster=best.cluster,
+        pair=best.pair,
+        phrasing=best.phrasing,
+        sql=sql,
+        substitutions=best.plan.substitutions,
+        similarity=round(best.similarity, 4),
+        margin=round(margin, 4),
+        confidence=_confidence(best.similarity, margin, bool(best.plan.substitutions)),
+        suggestions=_suggestions([c for c in examined if c is not best]),
+        routes=routes,
+        clusters=everything,
+        tables=best.facts.shape.tables,
+    )

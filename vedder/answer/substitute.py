@@ -1,0 +1,215 @@
+"""Adapting a vetted pair to the values a question names, through the sqlglot AST.
+
+Planning pairs each value of the question with a value of the pair: the same
+value (kept), or a different value of the same kind that a literal of the SQL
+stands for (substituted): another profiled value of the same column, another
+country, month or weekday, another year or date, another number in the same
+role (``top 5``, ``more than 5``, ``last 5 days``). Applying replaces those
+literal nodes in a copy of the tree; SQL text is never edited as a string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from vedder.answer.intent import Slot
+from vedder.answer.values import Value, classify
+from vedder.retrieve import COUNTRY_NAMES
+
+
+@dataclass(frozen=True)
+class Substitution:
+    slot: int  # index of the literal among the statement's literals
+    old: str  # the literal as the pair has it
+    new: str  # the literal as the adapted SQL has it
+    because: str  # the words of the question that asked for it
+
+
+@dataclass(frozen=True)
+class Plan:
+    substitutions: tuple[Substitution, ...] = ()
+    kept: tuple[str, ...] = ()  # the question's values the pair already has
+    problem: str | None = None  # why the values cannot be accounted for
+
+
+def same_value(a: Value, b: Value) -> bool:
+    if a.kind == b.kind or {a.kind, b.kind} <= {"number", "year"}:
+        return a.norm == b.norm
+    return a.norm == b.norm and "string" in (a.kind, b.kind)
+
+
+def literal_stands_for(slot: Slot, value: Value, *, range_end: bool = False) -> bool:
+    """Whether a literal of the SQL holds ``value`` (wildcards and case aside).
+
+    With ``range_end``, a year also stands for the first day of the next year: the
+    exclusive end of ``d >= '2025-01-01' AND d < '2026-01-01'`` moves with it.
+    """
+    kind, norm = classify(slot.value)
+    if value.kind == "year":
+        if norm == value.norm:
+            return True
+        years = (value.norm, str(int(value.norm) + 1)) if range_end else (value.norm,)
+        return kind == "date" and norm[:4] in years
+    if value.kind == "number" and kind in ("number", "year"):
+        return norm == value.norm
+    return norm == value.norm
+
+
+def _compatible(asked: Value, pair_value: Value) -> bool:
+    if asked.kind != pair_value.kind:
+        return False
+    if asked.kind == "number":
+        return asked.role == pair_value.role or "" in (asked.role, pair_value.role)
+    return True
+
+
+def _column_holds(slot: Slot, value: Value) -> bool:
+    """Whether ``value`` is known to be a value of the column the slot compares with."""
+    if slot.column is None:
+        return False
+    return any(
+        ref.column.lower() == slot.column and (slot.table is None or ref.table is None
+                                                or ref.table.lower() == slot.table)
+        for ref in value.refs
+    )
+
+
+def _shape_like(old: str, new: str) -> str:
+    """``new`` written the way ``old`` is: same wildcards, same letter case."""
+    core = old.strip("%")
+    prefix = old[: len(old) - len(old.lstrip("%"))]
+    suffix = old[len(old.rstrip("%")) :]
+    if core.islower():
+        new = new.lower()
+    elif core.isupper() and len(core) > 1:
+        new = new.upper()
+    return f"{prefix}{new}{suffix}"
+
+
+def _new_literal(slot: Slot, old_value: Value, new_value: Value) -> str | None:
+    kind, _ = classify(slot.value)
+    if new_value.kind == "year":
+        delta = int(new_value.norm) - int(old_value.norm)
+        if kind == "date":
+            return f"{int(slot.value[:4]) + delta}{slot.value[4:]}"
+        return str(int(slot.value) + delta) if slot.value.isdigit() else None
+    if new_value.kind == "date":
+        return new_value.norm + slot.value[10:]
+    if new_value.kind == "number":
+        return new_value.norm
+    if new_value.kind == "country":
+        core = slot.value.strip("%")
+        code = new_value.norm.upper()
+        if len(core) == 2:
+            return _shape_like(slot.value, code)
+        raw = next((r.raw for r in new_value.refs if r.column == slot.column), None)
+        return _shape_like(slot.value, raw or COUNTRY_NAMES.get(code, new_value.text))
+    if new_value.kind in ("month", "weekday"):
+        return _shape_like(slot.value, new_value.norm.capitalize())
+    raw = next((r.raw for r in new_value.refs if r.column.lower() == slot.column), None)
+    return _shape_like(slot.value, (raw or new_value.text).strip("%"))
+
+
+def plan(asked: list[Value], pair_values: list[Value], slots: tuple[Slot, ...]) -> Plan:
+    """Account for every value on both sides, or say which one cannot be."""
+    open_asked = list(asked)
+    open_pair = list(pair_values)
+    kept: list[str] = []
+    for value in asked:
+        same = next((p for p in open_pair if same_value(value, p)), None)
+        if same is not None:
+            open_pair.remove(same)
+        elif not any(literal_stands_for(s, value) for s in slots if s.role != "other"):
+            continue
+        open_asked.remove(value)
+        kept.append(value.text)
+
+    substitutions: list[Substitution] = []
+    used: set[int] = set()
+    for value in list(open_asked):
+        done = _substitute_limit(value, open_pair, slots, used, substitutions)
+        if not done:
+            done = _substitute_value(value, open_pair, slots, used, substitutions)
+        if done:
+            open_asked.remove(value)
+    if open_asked:
+        names = ", ".join(repr(v.text) for v in open_asked)
+        return Plan(problem=f"the question names {names}, which the closest vetted pair "
+                            "neither uses nor can be adapted to")
+    if open_pair:
+        names = ", ".join(repr(v.text) for v in open_pair)
+        return Plan(problem=f"the closest vetted pair is about {names}, "
+                            "which the question does not mention")
+    return Plan(tuple(substitutions), tuple(kept))
+
+
+def _substitute_limit(
+    value: Value,
+    open_pair: list[Value],
+    slots: tuple[Slot, ...],
+    used: set[int],
+    out: list[Substitution],
+) -> bool:
+    """``top 3`` for a pair with ``LIMIT n``, whether or not the pair's words name n."""
+    if value.kind != "number" or value.role != "limit":
+        return False
+    slot = next((s for s in slots if s.role == "limit" and s.index not in used), None)
+    if slot is None:
+        return False
+    named = next((p for p in open_pair if p.role == "limit" and p.norm == slot.value), None)
+    if named is not None:
+        open_pair.remove(named)
+    used.add(slot.index)
+    out.append(Substitution(slot.index, slot.value, value.norm, value.text))
+    return True
+
+
+def _substitute_value(
+    value: Value,
+    open_pair: list[Value],
+    slots: tuple[Slot, ...],
+    used: set[int],
+    out: list[Substitution],
+) -> bool:
+    for pair_value in open_pair:
+        if not _compatible(value, pair_value):
+            continue
+        targets = [
+            s for s in slots
+            if s.index not in used and s.role in ("compare", "interval", "limit")
+            and literal_stands_for(s, pair_value, range_end=True)
+        ]  # fmt: skip
+        if not targets:
+            continue
+        if value.kind == "string" and not all(_column_holds(s, value) for s in targets):
+            continue  # only a value known to live in that column may take its place
+        changes = []
+        for slot in targets:
+            new = _new_literal(slot, pair_value, value)
+            if new is None:
+                break
+            changes.append(Substitution(slot.index, slot.value, new, value.text))
+        else:
+            open_pair.remove(pair_value)
+            used.update(s.index for s in targets)
+            out.extend(changes)
+            return True
+    return False
+
+
+def apply(tree: exp.Expression, substitutions: tuple[Substitution, ...]) -> exp.Expression:
+    """A copy of ``tree`` with the planned literals replaced."""
+    if not substitutions:
+        return tree
+    copy = tree.copy()
+    literals = list(copy.find_all(exp.Literal))
+    by_index = {s.slot: s for s in substitutions}
+    for i, literal in enumerate(literals):
+        change = by_index.get(i)
+        if change is None:
+            continue
+        node = exp.Literal.string(change.new) if literal.is_string else exp.Literal.number(change.new)
+        literal.replace(node)
+    return copy

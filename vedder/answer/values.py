@@ -1,0 +1,323 @@
+"""The values a question names: numbers, years, dates, months, countries, names.
+
+The offline answerer may only answer when it accounts for every value the
+question names, so finding them is the first step. A value is found in this
+order, and a later kind never overlaps an earlier one: quoted text, ISO dates,
+values the cluster is known to hold (profiled common values and the literals of
+its vetted pairs), countries, months and weekdays, numbers, and finally runs of
+capitalised words that are not schema words (proper names such as "Nepal").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from vedder.retrieve import COUNTRY_CODES, STOPWORDS, find_countries, term, words
+
+Kind = str  # "number", "year", "date", "month", "weekday", "country", "string"
+
+MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
+    "dozen": 12, "million": 1_000_000,
+}  # fmt: skip
+ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10,
+}  # fmt: skip
+TIME_UNITS = r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|years?|semesters?)"
+# Acronyms that name a convention, not a value to filter on.
+NOT_VALUES = frozenset(
+    {"id", "ids", "iso", "utc", "sql", "url", "api", "i", "no", "ok", "true", "false", "null"}
+)
+
+# A quoted name is short and holds no sentence: longer quotes are prose.
+_QUOTED = re.compile(
+    r"\"([^\".?!]{1,80})\"|“([^”.?!]{1,80})”|(?<![\w])'([^'.?!]{1,80})'(?![\w])|"
+    r"`([^`]{1,80})`|‘([^’.?!]{1,80})’"
+)
+_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:st|nd|rd|th)?(?![\w])")
+_WORDS_RE = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?")
+_CAPITALISED = re.compile(r"\b([A-Z][\w&’'-]*(?:\s+(?:[A-Z][\w&’'-]*|of|de|la|du|and|&))*)")
+_LIMIT_BEFORE = re.compile(r"\b(top|first|bottom|best|worst|last|highest|lowest)\s+$", re.I)
+_LIMIT_AFTER = re.compile(
+    r"^\s+(?:\w+\s+)?(most|highest|largest|biggest|best|top|lowest|least|fewest|smallest|"
+    r"worst|longest|shortest|greatest|oldest|newest|latest|earliest)\b",
+    re.I,
+)
+_COMPARE_BEFORE = re.compile(
+    r"(more|greater|higher|larger|bigger|fewer|less|lower|smaller|over|above|under|below|"
+    r"exceeds?|exceeding|least|most|than|>=?|<=?|=)\s*$",
+    re.I,
+)
+_TIME_AFTER = re.compile(rf"^\s+(?:calendar\s+|full\s+)?{TIME_UNITS}\b", re.I)
+
+
+@dataclass(frozen=True)
+class ValueRef:
+    """A column known to hold a value, and the value exactly as stored."""
+
+    table: str | None
+    column: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class Value:
+    text: str  # as written in the question
+    kind: Kind
+    norm: str  # comparable form: "se", "2025", "2025-01-31", "april", "5", "machine learning"
+    start: int
+    end: int
+    role: str = ""  # numbers: "limit" (top 5), "compare" (more than 5), "time" (last 5 days)
+    refs: tuple[ValueRef, ...] = field(default=(), compare=False)
+
+
+def normalise(text: str) -> str:
+    """The comparable form of a string value: its words, lower-case, single-spaced."""
+    return " ".join(words(text.strip("%_ ")))
+
+
+def number_norm(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def classify(text: str) -> tuple[Kind, str]:
+    """Kind and comparable form of a literal value, as found in SQL or a question."""
+    stripped = text.strip().strip("%").strip()
+    low = stripped.lower()
+    if _DATE.fullmatch(stripped[:10]) and (len(stripped) == 10 or stripped[10] in " T"):
+        return "date", stripped[:10]
+    try:
+        number = float(stripped.replace(",", ""))
+    except ValueError:
+        pass
+    else:
+        if number.is_integer() and 1900 <= number <= 2100:
+            return "year", number_norm(number)
+        return "number", number_norm(number)
+    if low in MONTHS:
+        return "month", low
+    if low.rstrip("s") in WEEKDAYS:
+        return "weekday", low.rstrip("s")
+    if stripped.upper() in _COUNTRY_NAMES_BY_CODE and len(stripped) == 2:
+        return "country", low
+    code = COUNTRY_CODES.get(normalise(stripped))
+    if code:
+        return "country", code.lower()
+    return "string", normalise(stripped)
+
+
+_COUNTRY_NAMES_BY_CODE = frozenset(COUNTRY_CODES.values())
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(start < e and s < end for s, e in spans)
+
+
+def _number_role(text: str, start: int, end: int) -> str:
+    before, after = text[:start], text[end:]
+    if _LIMIT_BEFORE.search(before) or _LIMIT_AFTER.match(after):
+        return "limit"
+    if _TIME_AFTER.match(after):
+        return "time"
+    if _COMPARE_BEFORE.search(before):
+        return "compare"
+    return ""
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    return not before or before[-1] in ".?!:;\n"
+
+
+class Finder:
+    """Finds values in questions for one cluster: its known values and schema words."""
+
+    def __init__(
+        self,
+        known: Mapping[str, tuple[ValueRef, ...]] | None = None,
+        schema_terms: frozenset[str] = frozenset(),
+    ) -> None:
+        self.known = dict(known or {})
+        self.schema_terms = schema_terms
+        self.max_words = max((len(k.split()) for k in self.known), default=1)
+
+    def find(self, text: str) -> list[Value]:
+        found: list[Value] = []
+        spans: list[tuple[int, int]] = []
+
+        def add(value: Value) -> None:
+            if not _overlaps(spans, value.start, value.end):
+                found.append(value)
+                spans.append((value.start, value.end))
+
+        for step in (
+            self._quoted,
+            self._dates,
+            self._known,
+            self._countries,
+            self._calendar,
+            self._numbers,
+            self._names,
+        ):
+            for value in step(text):
+                add(value)
+        return sorted(found, key=lambda v: v.start)
+
+    def _refs(self, norm: str) -> tuple[ValueRef, ...]:
+        return self.known.get(norm, ())
+
+    def _quoted(self, text: str) -> list[Value]:
+        out = []
+        for m in _QUOTED.finditer(text):
+            inner = next(g for g in m.groups() if g is not None)
+            kind, norm = classify(inner)
+            out.append(Value(inner, kind, norm, m.start(), m.end(), refs=self._refs(norm)))
+        return out
+
+    def _dates(self, text: str) -> list[Value]:
+        return [Value(m.group(0), "date", m.group(0), m.start(), m.end()) for m in _DATE.finditer(text)]
+
+    def _word_spans(self, text: str) -> list[tuple[str, int, int]]:
+        return [(m.group(0), m.start(), m.end()) for m in _WORDS_RE.finditer(text)]
+
+    def _known(self, text: str) -> list[Value]:
+        """Known values as word n-grams, longest first; short or common words need exact case."""
+        if not self.known:
+            return []
+        seq = self._word_spans(text)
+        out: list[Value] = []
+        i = 0
+        while i < len(seq):
+            for size in range(min(self.max_words, len(seq) - i), 0, -1):
+                chunk = seq[i : i + size]
+                start, end = chunk[0][1], chunk[-1][2]
+                surface = text[start:end]
+                norm = normalise(surface)
+                refs = self.known.get(norm)
+                if not refs:
+                    continue
+                weak = len(norm) < 3 or norm in STOPWORDS
+                if weak and not (
+                    any(r.raw.strip("%") == surface for r in refs)
+                    and not _sentence_start(text, start)
+                ):
+                    continue
+                kind, _ = classify(surface)
+                kind = kind if kind in ("month", "weekday", "country") else "string"
+                cnorm = classify(surface)[1] if kind != "string" else norm
+                out.append(Value(surface, kind, cnorm, start, end, refs=refs))
+                i += size
+                break
+            else:
+                i += 1
+        return out
+
+    def _countries(self, text: str) -> list[Value]:
+        out = []
+        low = text.lower()
+        for phrase, code in find_countries(text):
+            pattern = r"\b" + r"[\s-]+".join(map(re.escape, phrase.split())) + r"\b"
+            for m in re.finditer(pattern, low):
+                surface = text[m.start() : m.end()]
+                if len(phrase) <= 3 and not surface.isupper():
+                    continue  # "us", "uk" as words, not countries
+                out.append(Value(surface, "country", code.lower(), m.start(), m.end(),
+                                 refs=self._refs(code.lower())))
+        return out
+
+    def _calendar(self, text: str) -> list[Value]:
+        out = []
+        for word, start, end in self._word_spans(text):
+            low = word.lower()
+            dated = re.match(r"\s+\d", text[end:]) is not None
+            if low in MONTHS and (word[0].isupper() or dated or low not in ("may", "march")):
+                out.append(Value(word, "month", low, start, end, refs=self._refs(low)))
+            elif low.rstrip("s") in WEEKDAYS:
+                norm = low.rstrip("s")
+                out.append(Value(word, "weekday", norm, start, end, refs=self._refs(norm)))
+        return out
+
+    def _numbers(self, text: str) -> list[Value]:
+        out = []
+        for m in _NUMBER.finditer(text):
+            raw = m.group(1).replace(",", "")
+            kind, norm = classify(raw)
+            role = _number_role(text, m.start(), m.end())
+            if kind == "year" and role in ("limit", "time"):
+                kind = "number"
+            out.append(Value(m.group(0), kind, norm, m.start(), m.end(), role))
+        for word, start, end in self._word_spans(text):
+            low = word.lower()
+            if low in NUMBER_WORDS and text[end : end + 1] != "-":
+                role = _number_role(text, start, end)
+                if low == "one" and role not in ("compare", "limit"):
+                    continue  # "one of", "each one": not a count
+                previous = words(text[:start])[-1:] or [""]
+                if low in ("hundred", "thousand", "million") and not (
+                    previous[0] in ("a", "one") or previous[0] in NUMBER_WORDS
+                    or previous[0].isdigit()
+                ):
+                    continue
+                out.append(Value(word, "number", str(NUMBER_WORDS[low]), start, end, role))
+            elif low in ORDINALS and _TIME_AFTER.match(text[end:]):
+                out.append(Value(word, "number", str(ORDINALS[low]), start, end, "time"))
+        return _merge_magnitudes(text, out)
+
+    def _names(self, text: str) -> list[Value]:
+        """Capitalised words that are not schema words, generic words or sentence starts."""
+        out = []
+        for m in _CAPITALISED.finditer(text):
+            phrase = m.group(1)
+            start = m.start(1)
+            tokens = phrase.split()
+            if _sentence_start(text, start):
+                tokens = tokens[1:]
+                if not tokens:
+                    continue
+                start = text.index(tokens[0], start + 1)
+            while tokens and tokens[-1].lower() in ("of", "de", "la", "du", "and", "&"):
+                tokens = tokens[:-1]
+            if not tokens:
+                continue
+            surface = text[start : text.index(tokens[-1], start) + len(tokens[-1])]
+            if all(w.lower().strip("'’s") in NOT_VALUES for w in surface.split()):
+                continue
+            content = [w for w in words(surface) if w not in STOPWORDS]
+            if not content or all(
+                w in NOT_VALUES or term(w) in self.schema_terms or w in MONTHS or w.isdigit()
+                for w in content
+            ):
+                continue
+            norm = normalise(surface)
+            out.append(Value(surface, "string", norm, start, start + len(surface),
+                             refs=self._refs(norm)))
+        return out
+
+
+def _merge_magnitudes(text: str, numbers: list[Value]) -> list[Value]:
+    """"a hundred thousand" is one number, not two."""
+    numbers = sorted(numbers, key=lambda v: v.start)
+    merged: list[Value] = []
+    for value in numbers:
+        if merged and value.kind == "number" and merged[-1].kind == "number":
+            gap = text[merged[-1].end : value.start]
+            prev = merged[-1]
+            if gap.strip() == "" and value.norm in ("100", "1000", "1000000") and prev.end <= value.start:
+                total = float(prev.norm) * float(value.norm)
+                merged[-1] = Value(text[prev.start : value.end], "number", number_norm(total),
+                                   prev.start, value.end, prev.role or value.role)
+                continue
+        merged.append(value)
+    return merged

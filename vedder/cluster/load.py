@@ -1,0 +1,953 @@
+"""Reading cluster folders into the model (DESIGN.md section 1).
+
+:func:`load_project` reads every cluster under the configured folder and
+returns a :class:`~vedder.cluster.model.Project` whose ``problems`` list what
+was wrong, where (path relative to the project root, and line) and how to fix
+it. Bad input never raises: a broken file is reported and skipped, and the
+rest of its cluster still loads.
+
+Loading works file by file: each file is parsed on its own into a model object
+and its problems, which is what the cache (:mod:`vedder.cluster.cache`) keeps,
+so a changed file costs one parse. Cross-file checks
+(:mod:`vedder.cluster.validate`) run after assembly on every load. A cold load
+of a large repository parses in worker processes, one per CPU, because
+sqlglot and YAML parsing are CPU-bound pure Python.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import gc
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from vedder.cluster.cache import MISS, FileCache
+from vedder.cluster.model import (
+    Cluster,
+    Column,
+    ColumnProfile,
+    Dataset,
+    Doc,
+    Freshness,
+    Owners,
+    Pair,
+    Partition,
+    Problem,
+    Profile,
+    Project,
+    ValueShare,
+)
+from vedder.cluster.schema import (
+    CLUSTER,
+    DATASET,
+    DOC_FRONT_MATTER,
+    PROFILE,
+    Checker,
+)
+from vedder.cluster.validate import validate_cluster
+from vedder.cluster.yamlio import Map, YamlError, load_yaml
+from vedder.config import Config
+
+__all__ = [
+    "dialect_for_url",
+    "load_cluster",
+    "load_project",
+    "parse_cluster_file",
+    "parse_dataset",
+    "parse_doc",
+    "parse_pair",
+    "parse_profile",
+]
+
+CLUSTER_FILE = "cluster.yaml"
+# subfolder -> (file kind, extension)
+SUBFOLDERS: dict[str, tuple[str, str]] = {
+    "datasets": ("dataset", ".yaml"),
+    "profiles": ("profile", ".yaml"),
+    "docs": ("doc", ".md"),
+    "pairs": ("pair", ".sql"),
+    "candidates": ("candidate", ".sql"),
+}
+KNOWN_PAIR_KEYS = ("question", "verified_by", "verified_at", "tags", "status", "source")
+DEFAULT_DIALECT = "duckdb"
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 1500
+CHUNK_FILES = 200
+
+FileResult = tuple[Any, list[Problem]]  # (model object or None, problems)
+
+
+# --- reading files -----------------------------------------------------------
+
+
+def read_text(path: Path, rel: str) -> tuple[str | None, list[Problem]]:
+    """A file's text, or None and the problem that prevented reading it."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        return None, [_not_a_file(rel)]
+    except OSError as exc:
+        return None, [
+            Problem(rel, None, "unreadable", f"cannot read: {exc.strerror or exc}", "check permissions")
+        ]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, [
+            Problem(
+                rel,
+                line,
+                "not-utf8",
+                f"not valid UTF-8 (byte {exc.start} is {data[exc.start]:#04x})",
+                "save the file as UTF-8",
+            )
+        ]
+    if text.startswith("\ufeff"):  # a byte-order mark some editors write
+        text = text[1:]
+    return text.replace("\r\n", "\n"), []
+
+
+def _not_a_file(rel: str) -> Problem:
+    return Problem(rel, None, "not-a-file", "expected a file but found a folder", "rename or remove it")
+
+
+def _yaml(text: str, check: Checker) -> tuple[Any, bool]:
+    """Parsed YAML and whether it parsed; problems go to ``check``."""
+    try:
+        return load_yaml(text), True
+    except YamlError as exc:
+        check.report(
+            exc.line,
+            "yaml-syntax",
+            f"invalid YAML: {exc.message}",
+            hint="check indentation and quoting near that line",
+        )
+        return None, False
+
+
+def _empty(check: Checker, what: str, example: str) -> None:
+    check.report(1, "empty-file", f"the {what} file is empty", hint=f"start with {example}")
+
+
+def _lines(data: Any) -> dict[str, int]:
+    if isinstance(data, Map):
+        return {k: v for k, v in data.lines.items() if isinstance(k, str)}
+    return {}
+
+
+# --- one parser per file kind ----------------------------------------------
+
+
+def parse_cluster_file(text: str, path: str) -> tuple[Cluster, list[Problem]]:
+    """``<folder>/cluster.yaml``. Always returns a cluster, named after its folder."""
+    folder = path.rsplit("/", 1)[0] if "/" in path else "."
+    name = folder.rsplit("/", 1)[-1]
+    problems: list[Problem] = []
+    check = Checker(path, problems)
+    cluster = Cluster(name=name, path=folder)
+    data, ok = _yaml(text, check)
+    if not ok:
+        return cluster, problems
+    if data is None:
+        _empty(check, "cluster", f"'name: {name}'")
+        return cluster, problems
+    values = check.check(data, CLUSTER, "cluster.yaml", 1) or {}
+    if not isinstance(data, dict):
+        return cluster, problems
+    cluster.lines = _lines(data)
+    given = values.get("name")
+    if given is not None and given != name:
+        check.report(
+            cluster.lines.get("name"),
+            "name-mismatch",
+            f"name {given!r} differs from the folder name {name!r}",
+            hint=f"set 'name: {name}' or rename the folder to {given}",
+        )
+    cluster.title = values.get("title")
+    cluster.description = values.get("description")
+    owners = values.get("owners") or {}
+    cluster.owners = Owners(team=owners.get("team"), contacts=owners.get("contacts", []))
+    cluster.topics = values.get("topics", [])
+    cluster.warehouse = values.get("warehouse", "default")
+    return cluster, problems
+
+
+def parse_dataset(text: str, path: str) -> tuple[Dataset | None, list[Problem]]:
+    """``datasets/<name>.yaml``: None when it has no usable ``table``."""
+    problems: list[Problem] = []
+    check = Checker(path, problems)
+    data, ok = _yaml(text, check)
+    if not ok:
+        return None, problems
+    if data is None:
+        _empty(check, "dataset", "'table: schema.table_name'")
+        return None, problems
+    values = check.check(data, DATASET, "dataset", 1)
+    if values is None:
+        return None, problems
+    columns = []
+    seen: set[str] = set()
+    for col, line in values.get("columns", ()):
+        lowered = col["name"].lower()
+        if lowered in seen:
+            check.report(
+                line,
+                "duplicate-column",
+                f"column {col['name']!r} is listed twice",
+                hint="merge the two entries",
+            )
+            continue
+        seen.add(lowered)
+        columns.append(
+            Column(
+                name=col["name"],
+                type=col.get("type"),
+                description=col.get("description"),
+                synonyms=col.get("synonyms", []),
+                avoid=col.get("avoid"),
+                line=line,
+            )
+        )
+    partition = values.get("partition")
+    freshness = values.get("freshness")
+    return (
+        Dataset(
+            name=_stem(path),
+            table=values["table"],
+            path=path,
+            description=values.get("description"),
+            partition=Partition(**partition) if partition else None,
+            freshness=Freshness(**freshness) if freshness else None,
+            columns=columns,
+            lines=_lines(data),
+        ),
+        problems,
+    )
+
+
+def parse_profile(text: str, path: str) -> tuple[Profile | None, list[Problem]]:
+    """``profiles/<name>.yaml`` as written by ``vedder profile``."""
+    problems: list[Problem] = []
+    check = Checker(path, problems)
+    data, ok = _yaml(text, check)
+    if not ok:
+        return None, problems
+    if data is None:
+        _empty(check, "profile", "a run of `vedder profile`")
+        return None, problems
+    values = check.check(data, PROFILE, "profile", 1)
+    if values is None:
+        return None, problems
+    name = _stem(path)
+    lines = _lines(data)
+    if values.get("dataset", name) != name:
+        check.report(
+            lines.get("dataset"),
+            "name-mismatch",
+            f"profile is for dataset {values['dataset']!r} but the file is named {name}.yaml",
+            hint="re-run `vedder profile` instead of copying profiles",
+            severity="warning",
+        )
+    partition = values.get("partition") or {}
+    columns = []
+    for col, line in values.get("columns", ()):
+        top = col.get("top_values")
+        columns.append(
+            ColumnProfile(
+                name=col["name"],
+                type=col.get("type"),
+                null_fraction=col.get("null_fraction"),
+                distinct_count=col.get("distinct_count"),
+                distinct_approximate=col.get("distinct_approximate", False),
+                min=col.get("min"),
+                max=col.get("max"),
+                top_values=None
+                if top is None
+                else [ValueShare(v.get("value"), v["count"], v["share"]) for v, _ in top],
+                line=line,
+            )
+        )
+    return (
+        Profile(
+            dataset=name,
+            table=values["table"],
+            path=path,
+            profiled_at=values.get("profiled_at"),
+            row_count=values.get("row_count"),
+            sample=values.get("sample"),
+            partition_column=partition.get("column"),
+            partition_min=partition.get("min"),
+            partition_max=partition.get("max"),
+            columns=columns,
+            duration_ms=values.get("duration_ms"),
+            lines=lines,
+        ),
+        problems,
+    )
+
+
+_FRONT_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+def parse_doc(text: str, path: str) -> tuple[Doc | None, list[Problem]]:
+    """``docs/<name>.md``: Markdown with optional YAML front matter."""
+    problems: list[Problem] = []
+    check = Checker(path, problems)
+    body, body_line = text, 1
+    values: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    first, _, rest = text.partition("\n")
+    if first.rstrip() == "---":
+        end = _FRONT_END.search(rest)
+        if end is None:
+            check.report(
+                1,
+                "front-matter",
+                "front matter starts with '---' but is never closed",
+                hint="end it with a line of '---'",
+                severity="warning",
+            )
+        else:
+            front = rest[: end.start()]
+            body = rest[end.end() :].removeprefix("\n")
+            body_line = 3 + front.count("\n")
+            try:
+                data = load_yaml(front, first_line=2)
+            except YamlError as exc:
+                check.report(
+                    exc.line,
+                    "yaml-syntax",
+                    f"invalid YAML in front matter: {exc.message}",
+                    hint="check indentation and quoting near that line",
+                )
+                data = None
+            if data is not None:
+                values = check.check(data, DOC_FRONT_MATTER, "front matter", 2) or {}
+                lines = _lines(data)
+    if not body.strip() and not values:
+        check.report(1, "empty-file", "the doc is empty", severity="warning")
+    title = values.get("title")
+    if title is None:
+        heading = _HEADING.search(body)
+        title = heading.group(1) if heading else None
+    return (
+        Doc(
+            name=_stem(path),
+            path=path,
+            body=body,
+            title=title,
+            tags=values.get("tags", []),
+            datasets=values.get("datasets", []),
+            body_line=body_line,
+            lines=lines,
+        ),
+        problems,
+    )
+
+
+_HEADER = re.compile(r"--[ \t]*([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:(.*)$")
+
+
+def parse_pair(
+    text: str, path: str, *, dialect: str = DEFAULT_DIALECT, status: str | None = None
+) -> tuple[Pair | None, list[Problem]]:
+    """A pair or candidate: ``-- key: value`` header lines, then one SQL statement.
+
+    The header is every leading line of that form (blank lines allowed); the SQL
+    starts at the first other line. ``question`` may repeat, ``tags`` is
+    comma-separated, and every key is kept in ``Pair.meta``. The SQL must
+    parse in ``dialect``. ``status`` is the folder's verdict ("vetted" for
+    pairs/, "candidate" for candidates/); None takes the header's. Returns
+    None for the pair when it cannot be used.
+    """
+    problems: list[Problem] = []
+    check = Checker(path, problems)
+    lines = text.split("\n")
+    meta: dict[str, list[str]] = {}
+    key_lines: dict[str, int] = {}
+    start = len(lines)
+    for index, raw in enumerate(lines):
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        match = _HEADER.fullmatch(stripped)
+        if match is None:
+            start = index
+            break
+        key, value = match.group(1).lower(), match.group(2).strip()
+        if not value:
+            check.report(
+                index + 1,
+                "pair-header",
+                f"header '{key}' has no value",
+                hint=f"write '-- {key}: ...' or remove the line",
+                severity="warning",
+            )
+            continue
+        if key not in KNOWN_PAIR_KEYS and key not in meta:
+            close = difflib.get_close_matches(key, KNOWN_PAIR_KEYS, n=1, cutoff=0.75)
+            if close:  # other keys are free-form metadata; near-misses are typos
+                check.report(
+                    index + 1,
+                    "unknown-key",
+                    f"header key {key!r} is not one Vedder reads; kept as metadata",
+                    hint=f"did you mean {close[0]!r}?",
+                    severity="warning",
+                )
+        meta.setdefault(key, []).append(value)
+        key_lines.setdefault(key, index + 1)
+    if not text.strip():
+        check.report(1, "empty-file", "the pair file is empty", hint=_PAIR_EXAMPLE)
+        return None, problems
+    questions = meta.get("question", [])
+    usable = True
+    if not questions:
+        check.report(
+            1, "pair-no-question", "the pair has no '-- question:' line", hint=_PAIR_EXAMPLE
+        )
+        usable = False
+    header_status = meta.get("status", [None])[0]
+    if status is None:
+        status = header_status or "vetted"
+    elif header_status is not None and header_status != status:
+        where = "candidates/" if header_status == "candidate" else "pairs/"
+        check.report(
+            key_lines["status"],
+            "pair-status",
+            f"header says status {header_status!r} but the file is in "
+            f"{'candidates/' if status == 'candidate' else 'pairs/'}",
+            hint=f"move the file to {where} or fix the status line",
+            severity="warning",
+        )
+    sql = "\n".join(lines[start:]).strip()
+    sql_line = start + 1
+    if not sql:
+        check.report(
+            min(start, len(lines)) or 1,
+            "pair-empty-sql",
+            "the pair has a header but no SQL",
+            hint="write the SQL statement below the header lines",
+        )
+        usable = False
+    else:
+        error = check_sql(sql, dialect)
+        if error is not None:
+            line, code, message = error
+            check.report(
+                sql_line + line - 1 if line else sql_line,
+                code,
+                message,
+                hint=_SQL_HINTS.get(code),
+            )
+            usable = False
+    if not usable:
+        return None, problems
+    tags = [tag.strip() for value in meta.get("tags", ()) for tag in value.split(",")]
+    return (
+        Pair(
+            slug=_stem(path),
+            path=path,
+            questions=questions,
+            sql=sql,
+            sql_line=sql_line,
+            verified_by=meta.get("verified_by", [None])[0],
+            verified_at=meta.get("verified_at", [None])[0],
+            tags=[tag for tag in tags if tag],
+            status=status,
+            meta=meta,
+            lines=key_lines,
+        ),
+        problems,
+    )
+
+
+_PAIR_EXAMPLE = "start with '-- question: How many ...?' and put the SQL below it"
+_SQL_HINTS = {
+    "pair-sql": "run the statement in the warehouse to see the error, then fix it",
+    "pair-empty-sql": "write the SQL statement below the header lines",
+    "pair-multiple-statements": "keep one statement per pair; split the file",
+}
+_TOKEN_REPR = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: \d+.*?>")
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    # sqlglot logs a warning for each statement it falls back to reading as an
+    # opaque command; we report that as a problem instead.
+    logger = logging.getLogger(logger_name)
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def check_sql(sql: str, dialect: str) -> tuple[int | None, str, str] | None:
+    """(line within ``sql``, code, message) when ``sql`` is not one parseable statement."""
+    import sqlglot  # imported here: the cached path never needs it
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
+    try:
+        with _quiet("sqlglot"):
+            statements = [s for s in sqlglot.parse(sql, read=dialect or None) if s is not None]
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        description = _TOKEN_REPR.sub(r"'\1'", str(first.get("description") or exc).split("\n")[0])
+        near = first.get("highlight")
+        message = f"SQL does not parse ({dialect}): {description}"
+        if near and repr(near)[1:-1] not in description:
+            message += f" near {near!r}"
+        return first.get("line"), "pair-sql", message
+    except TokenError as exc:
+        start, end = getattr(exc, "start", None), getattr(exc, "end", None)
+        line = None
+        if isinstance(start, int) and isinstance(end, int):
+            # sqlglot reports 50 characters either side of where it stopped.
+            at = start + 50 if start > 0 else (len(sql) - 1 if end >= len(sql) - 1 else end - 50)
+            line = sql.count("\n", 0, max(at, 0)) + 1
+        return line, "pair-sql", f"SQL does not parse ({dialect}): unterminated string or comment"
+    except ValueError as exc:  # an unknown dialect name
+        return None, "pair-sql", f"cannot parse SQL: {exc}"
+    if not statements:
+        return None, "pair-empty-sql", "the pair has a header but no SQL"
+    if len(statements) > 1:
+        return None, "pair-multiple-statements", f"the pair holds {len(statements)} statements"
+    if isinstance(statements[0], exp.Command):
+        return (
+            None,
+            "pair-sql",
+            f"SQL does not parse ({dialect}): sqlglot could only read it as an opaque command",
+        )
+    return None
+
+
+def _stem(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+# --- dialects ----------------------------------------------------------------
+
+_SCHEME_DIALECTS = {
+    "duckdb": "duckdb",
+    "sqlite": "sqlite",
+    "postgresql": "postgres",
+    "postgres": "postgres",
+}
+
+
+def dialect_for_url(url: str, options: Any = None) -> str:
+    """The sqlglot dialect a warehouse URL speaks (``dbapi://...?dialect=`` names its own)."""
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme in _SCHEME_DIALECTS:
+        return _SCHEME_DIALECTS[scheme]
+    named = parse_qs(urlsplit(url).query).get("dialect")
+    if named:
+        return named[0]
+    if isinstance(options, dict) and isinstance(options.get("dialect"), str):
+        return str(options["dialect"])
+    return DEFAULT_DIALECT
+
+
+def _dialect(config: Config | None, warehouse: str) -> str:
+    if config is None:
+        return DEFAULT_DIALECT
+    spec = config.warehouses.get(warehouse) or config.warehouses.get("default")
+    return dialect_for_url(spec.url, spec.options) if spec else DEFAULT_DIALECT
+
+
+# --- finding files -----------------------------------------------------------
+
+
+@dataclass
+class SourceFile:
+    rel: str  # relative to the project root, posix style
+    kind: str  # cluster, dataset, profile, doc, pair, candidate
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class ClusterFolder:
+    name: str
+    rel: str
+    cluster_file: SourceFile | None = None
+    files: list[SourceFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _Scanner:
+    """Walks cluster folders, refusing symlinks that leave the repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.boundary = os.path.realpath(root)
+
+    def rel(self, path: str) -> str:
+        return Path(os.path.relpath(path, self.root)).as_posix()
+
+    def inside(self, entry: os.DirEntry[str]) -> bool:
+        if not entry.is_symlink():
+            return True
+        target = os.path.realpath(entry.path)
+        return target == self.boundary or target.startswith(self.boundary + os.sep)
+
+    def refuse(self, entry: os.DirEntry[str]) -> Problem:
+        return Problem(
+            self.rel(entry.path),
+            None,
+            "symlink-outside",
+            f"symlink leads outside the repository ({os.path.realpath(entry.path)}); not read",
+            hint="copy the file into the repository or point the link inside it",
+        )
+
+    def folder(self, path: str, name: str) -> ClusterFolder:
+        found = ClusterFolder(name=name, rel=self.rel(path))
+        entries = _scandir(path, found.problems, self.rel(path))
+        names = {entry.name for entry in entries}
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if not self.inside(entry):
+                found.problems.append(self.refuse(entry))
+                continue
+            rel = self.rel(entry.path)
+            if entry.name == CLUSTER_FILE:
+                if entry.is_dir():
+                    found.problems.append(_not_a_file(rel))
+                else:
+                    found.cluster_file = self.source(entry, rel, "cluster", found.problems)
+            elif entry.name in SUBFOLDERS:
+                if not entry.is_dir():
+                    found.problems.append(
+                        Problem(
+                            rel,
+                            None,
+                            "not-a-folder",
+                            f"expected a folder of {entry.name} but found a file",
+                            hint=f"move it to {entry.name}/<name>{SUBFOLDERS[entry.name][1]}",
+                        )
+                    )
+                    continue
+                self.subfolder(entry, *SUBFOLDERS[entry.name], found)
+            else:
+                close = difflib.get_close_matches(
+                    entry.name, [CLUSTER_FILE, *SUBFOLDERS], n=1, cutoff=0.75
+                )
+                if close and close[0] not in names:
+                    found.problems.append(
+                        Problem(
+                            rel,
+                            None,
+                            "unknown-file",
+                            f"{entry.name!r} is not read",
+                            hint=f"did you mean {close[0]!r}?",
+                            severity="warning",
+                        )
+                    )
+        if found.cluster_file is None and not any(
+            p.path == f"{found.rel}/{CLUSTER_FILE}" for p in found.problems
+        ):
+            found.problems.append(
+                Problem(
+                    f"{found.rel}/{CLUSTER_FILE}",
+                    None,
+                    "missing-file",
+                    "the cluster has no cluster.yaml",
+                    hint=f"create it with at least 'name: {name}'",
+                )
+            )
+        return found
+
+    def subfolder(self, folder: os.DirEntry[str], kind: str, ext: str, found: ClusterFolder) -> None:
+        for entry in _scandir(folder.path, found.problems, self.rel(folder.path)):
+            if entry.name.startswith("."):
+                continue  # .gitkeep and editor files
+            rel = self.rel(entry.path)
+            if not self.inside(entry):
+                found.problems.append(self.refuse(entry))
+            elif not entry.name.endswith(ext):
+                found.problems.append(
+                    Problem(
+                        rel,
+                        None,
+                        "unknown-file",
+                        f"not read: {folder.name}/ holds *{ext} files",
+                        hint=f"rename it to end in {ext}" if not entry.is_dir() else None,
+                        severity="warning",
+                    )
+                )
+            elif entry.is_dir():
+                found.problems.append(_not_a_file(rel))
+            else:
+                source = self.source(entry, rel, kind, found.problems)
+                if source is not None:
+                    found.files.append(source)
+
+    def source(
+        self, entry: os.DirEntry[str], rel: str, kind: str, problems: list[Problem]
+    ) -> SourceFile | None:
+        try:
+            stat = entry.stat()
+        except OSError as exc:  # a dangling symlink, a race with a delete
+            problems.append(
+                Problem(rel, None, "unreadable", f"cannot read: {exc.strerror or exc}")
+            )
+            return None
+        return SourceFile(rel, kind, stat.st_size, stat.st_mtime_ns)
+
+
+def _scandir(path: str, problems: list[Problem], rel: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as listing:
+            return sorted(listing, key=lambda entry: entry.name)
+    except OSError as exc:
+        problems.append(Problem(rel, None, "unreadable", f"cannot list: {exc.strerror or exc}"))
+        return []
+
+
+# --- parsing, in this process or in workers ----------------------------------
+
+
+def _parse_file(root: str, rel: str, kind: str, dialect: str) -> FileResult:
+    text, problems = read_text(Path(root, rel), rel)
+    if text is None:
+        return None, problems
+    if kind == "pair":
+        return parse_pair(text, rel, dialect=dialect, status="vetted")
+    if kind == "candidate":
+        return parse_pair(text, rel, dialect=dialect, status="candidate")
+    if kind == "dataset":
+        return parse_dataset(text, rel)
+    if kind == "profile":
+        return parse_profile(text, rel)
+    if kind == "doc":
+        return parse_doc(text, rel)
+    return parse_cluster_file(text, rel)
+
+
+def _parse_chunk(root: str, jobs: list[tuple[str, str, str]]) -> list[FileResult]:
+    with _gc_paused():
+        return [_parse_file(root, rel, kind, dialect) for rel, kind, dialect in jobs]
+
+
+def _parse_all(
+    root: str, jobs: list[tuple[str, str, str]], workers: int
+) -> list[FileResult]:
+    if workers > 1 and len(jobs) >= PARALLEL_MIN_FILES:
+        try:
+            return _parse_parallel(root, jobs, workers)
+        except Exception:  # no processes allowed here, a worker died: parse in-process
+            pass
+    return [_parse_file(root, rel, kind, dialect) for rel, kind, dialect in jobs]
+
+
+def _parse_parallel(root: str, jobs: list[tuple[str, str, str]], workers: int) -> list[FileResult]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the caller may hold threads (a warehouse driver, a
+    # server) and forking a threaded process can deadlock.
+    context = multiprocessing.get_context("spawn")
+    chunks = [jobs[i : i + CHUNK_FILES] for i in range(0, len(jobs), CHUNK_FILES)]
+    results: list[FileResult] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for chunk_results in pool.map(_parse_chunk, [root] * len(chunks), chunks):
+            results.extend(chunk_results)
+    return results
+
+
+def _default_workers() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Loading allocates hundreds of thousands of objects that all stay alive;
+    # the cyclic collector would rescan them again and again for nothing.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# --- assembling --------------------------------------------------------------
+
+
+def load_project(
+    config: Config, *, use_cache: bool = True, workers: int | None = None
+) -> Project:
+    """Every cluster under ``config.clusters_dir``, with the problems found.
+
+    ``use_cache`` reuses parses of unchanged files from ``config.cache_dir``
+    and updates it; ``workers`` caps the processes used to parse many files
+    (default: one per CPU; 1 parses in this process).
+    """
+    root = config.root
+    scanner = _Scanner(root)
+    project = Project(root=str(root))
+    clusters_dir = config.clusters_dir
+    if not clusters_dir.is_dir():
+        project.problems.append(
+            Problem(
+                scanner.rel(str(clusters_dir)),
+                None,
+                "missing-folder",
+                "the clusters folder does not exist",
+                hint="create clusters/<name>/cluster.yaml or set 'clusters:' in vedder.yaml",
+            )
+        )
+        return project
+    if os.path.realpath(clusters_dir) != scanner.boundary and not os.path.realpath(
+        clusters_dir
+    ).startswith(scanner.boundary + os.sep):
+        # The config points outside its own folder on purpose: trust that folder.
+        scanner.boundary = os.path.realpath(clusters_dir)
+
+    with _gc_paused():
+        folders = _scan_clusters(scanner, str(clusters_dir), project.problems)
+        cache = FileCache.open(config.cache_dir) if use_cache else FileCache(None)
+        results = _results(config, folders, cache, workers)
+        for folder in folders:
+            cluster = _assemble(folder, results, config)
+            project.clusters[cluster.name] = cluster
+            project.problems.extend(cluster.problems)
+        if use_cache:
+            cache.keep_only(results)
+            cache.save()
+    project.problems.sort(key=_problem_order)
+    return project
+
+
+def load_cluster(
+    config: Config, folder: str | Path, *, dialect: str | None = None
+) -> tuple[Cluster, list[Problem]]:
+    """One cluster folder (a path, or a name under the clusters folder), uncached."""
+    path = Path(folder)
+    if not path.is_absolute():
+        path = config.clusters_dir / path if not (config.root / path).is_dir() else config.root / path
+    scanner = _Scanner(config.root)
+    found = scanner.folder(str(path), path.name)
+    with _gc_paused():
+        results = _results(config, [found], FileCache(None), 1, dialect=dialect)
+        cluster = _assemble(found, results, config)
+    return cluster, sorted(cluster.problems, key=_problem_order)
+
+
+def _scan_clusters(scanner: _Scanner, clusters_dir: str, problems: list[Problem]) -> list[ClusterFolder]:
+    folders = []
+    for entry in _scandir(clusters_dir, problems, scanner.rel(clusters_dir)):
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue  # README.md and the like may sit next to the clusters
+        if not scanner.inside(entry):
+            problems.append(scanner.refuse(entry))
+            continue
+        folders.append(scanner.folder(entry.path, entry.name))
+    return folders
+
+
+def _results(
+    config: Config,
+    folders: list[ClusterFolder],
+    cache: FileCache,
+    workers: int | None,
+    *,
+    dialect: str | None = None,
+) -> dict[str, FileResult]:
+    """Parse results for every file: from the cache when unchanged, parsed otherwise."""
+    root = str(config.root)
+    now = time.time_ns()
+    results: dict[str, FileResult] = {}
+
+    # cluster.yaml first: its warehouse decides the dialect pairs are parsed in.
+    for folder in folders:
+        source = folder.cluster_file
+        if source is None:
+            continue
+        hit = cache.get(source.rel, source.size, source.mtime_ns, "")
+        if hit is MISS:
+            hit = _parse_file(root, source.rel, "cluster", "")
+            cache.put(source.rel, source.size, source.mtime_ns, "", hit, now)
+        results[source.rel] = hit
+
+    jobs: list[tuple[str, str, str]] = []
+    sources: list[SourceFile] = []
+    for folder in folders:
+        header = results.get(folder.cluster_file.rel) if folder.cluster_file else None
+        warehouse = header[0].warehouse if header else "default"
+        folder_dialect = dialect or _dialect(config, warehouse)
+        for source in folder.files:
+            key = folder_dialect if source.kind in ("pair", "candidate") else ""
+            hit = cache.get(source.rel, source.size, source.mtime_ns, key)
+            if hit is MISS:
+                jobs.append((source.rel, source.kind, key))
+                sources.append(source)
+            else:
+                results[source.rel] = hit
+
+    parsed = _parse_all(root, jobs, workers or _default_workers())
+    for source, job, result in zip(sources, jobs, parsed):
+        results[source.rel] = result
+        cache.put(source.rel, source.size, source.mtime_ns, job[2], result, now)
+    return results
+
+
+def _assemble(folder: ClusterFolder, results: dict[str, FileResult], config: Config) -> Cluster:
+    problems = list(folder.problems)
+    if folder.cluster_file is not None and folder.cluster_file.rel in results:
+        header, header_problems = results[folder.cluster_file.rel]
+        problems.extend(header_problems)
+    else:
+        header = None
+    # A fresh object: the cached header must stay empty of children.
+    cluster = Cluster(name=folder.name, path=folder.rel)
+    if header is not None:
+        cluster.title = header.title
+        cluster.description = header.description
+        cluster.owners = header.owners
+        cluster.topics = header.topics
+        cluster.warehouse = header.warehouse
+        cluster.lines = header.lines
+    for source in folder.files:
+        value, file_problems = results[source.rel]
+        problems.extend(file_problems)
+        if value is None:
+            continue
+        if source.kind == "dataset":
+            cluster.datasets[value.name] = value
+        elif source.kind == "profile":
+            cluster.profiles[value.dataset] = value
+        elif source.kind == "doc":
+            cluster.docs.append(value)
+        elif source.kind == "pair":
+            cluster.pairs.append(value)
+        else:
+            cluster.candidates.append(value)
+    problems.extend(validate_cluster(cluster, warehouses=config.warehouses.keys()))
+    problems.sort(key=_problem_order)
+    cluster.problems = problems
+    return cluster
+
+
+def _problem_order(problem: Problem) -> tuple[str, int, str]:
+    return (problem.path, problem.line or 0, problem.code)

@@ -1,0 +1,816 @@
+"""Routing a question to clusters, and choosing the context an answerer sees.
+
+One :class:`Index` is built per project. It holds a BM25 index (the ``bm25s``
+library) over everything a cluster knows: its title, description and topics;
+each dataset with its columns, descriptions, synonyms and profiled values; each
+Markdown section of each doc; and each phrasing of each vetted pair. Routing
+scores clusters by their best items and decides *coverage* separately, as the
+idf-weighted share of the question's topic words a cluster knows. That share
+lies in 0..1 whatever the corpus size, so one threshold works for a project of
+three clusters and one of two hundred. Below it, routing says "not covered":
+never a guess.
+
+The small text toolkit (tokenising, stemming, synonyms, country names) lives
+here too because the offline answerer must see words exactly as routing does.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import bm25s
+import numpy as np
+
+from vedder.cluster.model import Cluster, Column, Dataset, Doc, Pair, Project
+
+DEFAULT_THRESHOLD = 0.5  # share of the question's topic words a cluster must know
+# A word no cluster knows weighs like a fairly rare one, not like the rarest: it
+# may be a paraphrase's own wording as much as a sign of another subject.
+UNKNOWN_TERM_WEIGHT = 3.0
+CHARS_PER_TOKEN = 4  # rough, model-independent estimate used for budgets
+
+# --------------------------------------------------------------------------- words
+
+STOPWORDS = frozenset(
+    """a an the and or but if of at by for with about against between into through
+    during before after above below to from up down in out on off over under again
+    further then once here there when where why how all any both each few more most
+    other some such no nor not only own same so than too very s t can will just don
+    should now is are was were be been being have has had having do does did doing
+    i me my we our you your he him his she her it its they them their what which
+    who whom this that these those am would could shall may might must also as per
+    please give show tell find get return list display provide want need know like
+    many much let lets us whose yet via within across along among upon whether
+    there's what's it's that's let's does doesn't don't did didn't isn't aren't""".split()
+)
+
+# Words that say what kind of answer a question wants (the offline answerer reads
+# them as intent) or that any data question may use: never evidence of a topic.
+INTENT_WORDS = frozenset(
+    """number count total sum average avg mean median maximum minimum max min
+    top bottom highest lowest most least fewest largest smallest biggest greatest
+    best worst longest shortest ratio proportion percentage percent share fraction
+    how many much which what data database table record records row rows result
+    results information info detail details overall all every each order ordered
+    sort sorted rank ranked descending ascending increasing decreasing alphabetical
+    alphabetically respective respectively corresponding related including include
+    includes along together breakdown broken split grouped group distribution vary
+    varies change changes difference compared comparison list lists listed show
+    shown ever entire whole give return more less fewer greater higher lower above
+    below over under than exceed exceeding exceeds""".split()
+)
+# Plus the words of names, values and time: common to every cluster, so they say
+# nothing about which cluster a question is for (but do tell pairs apart).
+GENERIC = INTENT_WORDS | frozenset(
+    """name names value values first last latest earliest recent current currently
+    today yesterday ago past previous next week weeks month months year years day
+    days quarter date time""".split()
+)
+
+# Groups of words a question may use for the same thing. General English and the
+# spelling variants of data questions only: cluster-specific words belong in the
+# cluster's topics and column synonyms, where their owners keep them.
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("customer", "client"),
+    ("purchase", "buy", "bought"),
+    ("price", "cost"),
+    ("revenue", "income", "earnings", "turnover"),
+    ("film", "movie"),
+    ("begin", "start"),
+    ("finish", "end"),
+    ("city", "town"),
+    ("country", "nation"),
+    ("shop", "store"),
+    ("paper", "article"),
+    ("fly", "flight"),
+    ("author", "writer"),
+    ("instructor", "teacher", "lecturer", "professor", "tutor"),
+    ("student", "pupil", "learner"),
+    ("physician", "doctor"),
+    ("drug", "medication", "medicine"),
+    ("aircraft", "airplane", "plane"),
+    ("airline", "carrier"),
+    ("altitude", "elevation"),
+    ("population", "inhabitants", "residents"),
+    ("phone", "telephone"),
+    ("salary", "wage", "pay"),
+    ("employee", "staff", "worker"),
+    ("register", "registration", "signup", "sign-up"),
+    ("subscriber", "subscription", "subscribe"),
+    ("advertisement", "advert", "ad", "ads"),
+    ("trip", "journey"),
+    ("restaurant", "eatery"),
+    ("kind", "type", "variety"),
+    ("speed", "velocity"),
+    ("gender", "sex"),
+    ("vendor", "supplier"),
+    ("coupon", "voucher"),
+    ("notification", "alert"),
+    ("car", "vehicle", "automobile"),
+    ("ticker", "symbol"),
+    ("neighbourhood", "neighborhood", "district"),
+    ("organisation", "organization"),
+    ("programme", "program"),
+    ("colour", "color"),
+    ("favourite", "favorite"),
+    ("cancelled", "canceled"),
+    ("day", "daily"),
+    ("week", "weekly"),
+    ("month", "monthly"),
+    ("quarter", "quarterly"),
+    ("year", "yearly", "annual", "annually"),
+    ("hour", "hourly"),
+)
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_WORD = re.compile(r"[^\W_]+(?:['’][a-z]+)?(?:-[^\W_]+)*")
+_UNDOUBLE = re.compile(r"([b-df-hj-km-np-rtv-z])\1$")
+
+
+def split_identifier(text: str) -> str:
+    """``sbCustName`` -> ``sb Cust Name`` so identifiers match the words of a question."""
+    return _CAMEL.sub(" ", text)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light suffix stripper: plurals, -ed, -ing and a final e.
+
+    Deliberately crude but consistent: what matters is that "ratings", "rated"
+    and "rating" meet, not that the stem is a real word.
+    """
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "xes", "ches", "shes", "zes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ation") and len(word) > 7:
+        word = word[:-5]  # "citation" meets "cited", "registration" meets "registered"
+    elif word.endswith("ing") and len(word) > 5:
+        word = _UNDOUBLE.sub(r"\1", word[:-3])
+    elif word.endswith("ed") and not word.endswith("eed") and len(word) > 4:
+        word = _UNDOUBLE.sub(r"\1", word[:-2])
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
+def _canonical_map() -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for group in SYNONYM_GROUPS:
+        head = stem(group[0])
+        for word in group:
+            mapping[stem(word.replace("-", ""))] = head
+    return mapping
+
+
+CANONICAL = _canonical_map()
+GENERIC_TERMS = frozenset(CANONICAL.get(stem(w), stem(w)) for w in GENERIC)
+INTENT_TERMS = frozenset(CANONICAL.get(stem(w), stem(w)) for w in INTENT_WORDS)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words of ``text``, identifiers split, stopwords kept.
+
+    A hyphenated word yields its parts and the joined form ("check-ins" gives
+    "check", "ins" and "checkins") so that it meets an identifier either way.
+    """
+    out: list[str] = []
+    for raw in _WORD.findall(split_identifier(text)):
+        low = raw.lower().replace("’", "'")
+        if "-" in low:
+            parts = [p for p in low.split("-") if p]
+            out.extend(parts)
+            out.append("".join(parts))
+        elif "'" in low:
+            out.append(low.split("'")[0] if low.endswith("'s") else low)
+        else:
+            out.append(low)
+    return out
+
+
+def term(word: str) -> str:
+    """The comparable form of one word: stemmed, then mapped to its synonym group."""
+    stemmed = stem(word)
+    return CANONICAL.get(stemmed, stemmed)
+
+
+_STOPWORD_STEMS = frozenset(stem(w) for w in STOPWORDS)
+
+
+def terms(text: str) -> list[str]:
+    """Comparable terms of ``text``: words without stopwords, stemmed, synonyms merged."""
+    return [
+        term(w) for w in words(text) if w not in STOPWORDS and stem(w) not in _STOPWORD_STEMS
+    ]
+
+
+def topic_terms(text: str, *, generic: frozenset[str] = GENERIC_TERMS) -> list[str]:
+    """Terms that say what a question is about: no ``generic`` words, no bare numbers."""
+    return [t for t in terms(text) if t not in generic and not t.isdigit()]
+
+
+def estimate_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+# ------------------------------------------------------------------ country names
+
+# ISO 3166 alpha-2 code: English name and common aliases. Values such as 'SE' are
+# how warehouses store countries; questions say "Sweden".
+_COUNTRY_TABLE = """
+AE United Arab Emirates|UAE;AR Argentina;AT Austria;AU Australia;BD Bangladesh;BE Belgium;
+BG Bulgaria;BO Bolivia;BR Brazil;BY Belarus;CA Canada;CH Switzerland;CL Chile;CN China;
+CO Colombia;CR Costa Rica;CU Cuba;CY Cyprus;CZ Czechia|Czech Republic;DE Germany;DK Denmark;
+DO Dominican Republic;DZ Algeria;EC Ecuador;EE Estonia;EG Egypt;ES Spain;ET Ethiopia;
+FI Finland;FR France;GB United Kingdom|UK|Great Britain|Britain;GH Ghana;GR Greece;
+GT Guatemala;HK Hong Kong;HN Honduras;HR Croatia;HU Hungary;ID Indonesia;IE Ireland;
+IL Israel;IN India;IQ Iraq;IR Iran;IS Iceland;IT Italy;JM Jamaica;JO Jordan;JP Japan;
+KE Kenya;KR South Korea|Korea;KW Kuwait;KZ Kazakhstan;LB Lebanon;LK Sri Lanka;
+LT Lithuania;LU Luxembourg;LV Latvia;MA Morocco;MT Malta;MX Mexico;MY Malaysia;
+NG Nigeria;NL Netherlands|Holland;NO Norway;NP Nepal;NZ New Zealand;PA Panama;PE Peru;
+PH Philippines;PK Pakistan;PL Poland;PR Puerto Rico;PT Portugal;PY Paraguay;QA Qatar;
+RO Romania;RS Serbia;RU Russia;SA Saudi Arabia;SE Sweden;SG Singapore;SI Slovenia;
+SK Slovakia;SV El Salvador;TH Thailand;TN Tunisia;TR Turkey|Türkiye;TW Taiwan;
+TZ Tanzania;UA Ukraine;UG Uganda;US United States|USA|United States of America|America;
+UY Uruguay;VE Venezuela;VN Vietnam;ZA South Africa;ZW Zimbabwe
+"""
+
+
+def _countries() -> tuple[dict[str, str], dict[str, str]]:
+    by_name: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for entry in _COUNTRY_TABLE.replace("\n", "").split(";"):
+        code, _, rest = entry.strip().partition(" ")
+        aliases = rest.split("|")
+        names[code] = aliases[0]
+        for alias in aliases:
+            by_name[" ".join(words(alias))] = code
+    return by_name, names
+
+
+COUNTRY_CODES, COUNTRY_NAMES = _countries()  # "sweden" -> "SE"; "SE" -> "Sweden"
+_MAX_COUNTRY_WORDS = max(len(name.split()) for name in COUNTRY_CODES)
+
+
+def find_countries(text: str) -> list[tuple[str, str]]:
+    """Countries named in ``text`` as (the words used, ISO code), longest names first."""
+    seq = words(text)
+    found: list[tuple[str, str]] = []
+    i = 0
+    while i < len(seq):
+        for size in range(min(_MAX_COUNTRY_WORDS, len(seq) - i), 0, -1):
+            phrase = " ".join(seq[i : i + size])
+            code = COUNTRY_CODES.get(phrase)
+            # "us" and "in" are English words long before they are countries.
+            if code and not (size == 1 and phrase in STOPWORDS):
+                found.append((phrase, code))
+                i += size
+                break
+        else:
+            i += 1
+    return found
+
+
+def query_terms(question: str) -> list[str]:
+    """Terms of a question plus the ISO codes of countries it names."""
+    out = terms(question)
+    out += [code.lower() for _, code in find_countries(question)]
+    return out
+
+
+# ------------------------------------------------------------------ doc sections
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+@dataclass(frozen=True)
+class Section:
+    doc: Doc
+    heading: str  # "Title > Sub" path; empty before the first heading
+    text: str
+
+
+def split_sections(doc: Doc) -> list[Section]:
+    """A doc cut at its Markdown headings; code fences are not searched for headings."""
+    sections: list[Section] = []
+    path: list[str] = []
+    lines: list[str] = []
+    in_fence = False
+
+    def flush() -> None:
+        body = "\n".join(lines).strip()
+        if body or path:
+            sections.append(Section(doc, " > ".join(path), body))
+
+    for line in doc.body.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        match = None if in_fence else _HEADING.match(line)
+        if match:
+            flush()
+            lines = []
+            level = len(match.group(1))
+            path = [*path[: level - 1], match.group(2)]
+            path = [p for p in path if p]
+            continue
+        lines.append(line)
+    flush()
+    return [s for s in sections if s.text or s.heading]
+
+
+# ------------------------------------------------------------------ the index
+
+
+@dataclass(frozen=True)
+class Route:
+    """A cluster ranked for a question. ``score`` is in 0..1; ``covered`` passed the threshold."""
+
+    cluster: str
+    score: float
+    covered: bool
+    coverage: float = 0.0  # idf-weighted share of the question's topic words the cluster knows
+    matched: tuple[str, ...] = ()  # the topic terms it knows
+
+
+@dataclass(frozen=True)
+class ScoredPair:
+    cluster: str
+    pair: Pair
+    score: float
+    phrasing: str  # the phrasing that scored best
+
+
+@dataclass(frozen=True)
+class DocSlice:
+    path: str
+    heading: str
+    text: str
+    score: float
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class ColumnSlice:
+    name: str
+    type: str | None
+    description: str | None
+    synonyms: tuple[str, ...] = ()
+    avoid: str | None = None
+    common_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DatasetSlice:
+    name: str
+    table: str
+    path: str
+    description: str | None
+    columns: tuple[ColumnSlice, ...]
+    score: float
+    omitted_columns: int = 0  # columns left out to stay within the budget
+
+
+@dataclass
+class Context:
+    """What an answerer sees about one cluster, within a token budget."""
+
+    question: str
+    cluster: str
+    budget_tokens: int
+    title: str | None = None
+    description: str | None = None
+    pairs: list[ScoredPair] = field(default_factory=list)
+    docs: list[DocSlice] = field(default_factory=list)
+    datasets: list[DatasetSlice] = field(default_factory=list)
+    dropped: int = 0  # items left out to stay within the budget
+
+    @property
+    def tokens(self) -> int:
+        return estimate_tokens(self.render())
+
+    def render(self) -> str:
+        blocks = [_render_header(self.cluster, self.title, self.description)]
+        blocks += [_render_pair(p) for p in self.pairs]
+        blocks += [_render_dataset(d) for d in self.datasets]
+        blocks += [_render_doc(d) for d in self.docs]
+        return "\n\n".join(blocks)
+
+
+def _render_header(cluster: str, title: str | None, description: str | None) -> str:
+    head = f"# Cluster {cluster}" + (f": {title}" if title else "")
+    return f"{head}\n{description}" if description else head
+
+
+def _render_pair(p: ScoredPair) -> str:
+    questions = "\n".join(f"-- question: {q}" for q in p.pair.questions)
+    return f"## Vetted pair {p.pair.path} (score {p.score:.2f})\n{questions}\n{p.pair.sql.strip()}"
+
+
+def _render_column(c: ColumnSlice) -> str:
+    text = f"- {c.name}" + (f" {c.type}" if c.type else "")
+    if c.description:
+        text += f": {c.description}"
+    if c.synonyms:
+        text += f" (also called: {', '.join(c.synonyms)})"
+    if c.avoid:
+        text += f" AVOID: {c.avoid}"
+    if c.common_values:
+        text += f" [common values: {', '.join(c.common_values)}]"
+    return text
+
+
+def _render_dataset(d: DatasetSlice) -> str:
+    lines = [f"## Dataset {d.name}: table {d.table}"]
+    if d.description:
+        lines.append(d.description)
+    lines += [_render_column(c) for c in d.columns]
+    if d.omitted_columns:
+        lines.append(f"- ... {d.omitted_columns} more columns not shown")
+    return "\n".join(lines)
+
+
+def _render_doc(d: DocSlice) -> str:
+    heading = f" — {d.heading}" if d.heading else ""
+    return f"## Doc {d.path}{heading}\n{d.text}" + (" [...]" if d.truncated else "")
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One searchable unit: which cluster, what kind, and what it points to."""
+
+    cluster: int
+    kind: str  # "cluster", "dataset", "doc", "pair"
+    ref: object  # Dataset, Section or (Pair, phrasing)
+
+
+def _value_text(value: object) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value
+    return None
+
+
+def _dataset_text(dataset: Dataset, cluster: Cluster) -> str:
+    parts = [dataset.name, dataset.table, dataset.description or ""]
+    profile = cluster.profiles.get(dataset.name)
+    for column in dataset.columns:
+        parts += [column.name, column.description or "", " ".join(column.synonyms)]
+        column_profile = profile.column(column.name) if profile else None
+        for share in (column_profile.top_values or []) if column_profile else []:
+            text = _value_text(share.value)
+            if text:
+                parts.append(text)
+    return " ".join(parts)
+
+
+class Index:
+    """A project's search index: build once, then route and select context cheaply."""
+
+    def __init__(self, project: Project, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.project = project
+        self.threshold = threshold
+        self.cluster_names: list[str] = list(project.clusters)
+        self.items: list[_Item] = []
+        self.item_terms: list[list[str]] = []
+        self.bm25 = bm25s.BM25()
+        self.df: dict[str, int] = {}
+        self.cluster_terms: list[frozenset[str]] = []
+        self._item_cluster = np.zeros(0, dtype=np.int32)
+        self._pair_mask = np.zeros(0, dtype=np.float32)
+        self._cluster_masks: dict[int, np.ndarray] = {}
+        self.cache: dict[object, object] = {}  # per-pair analyses computed lazily by answerers
+
+    # ---- building
+
+    @classmethod
+    def build(cls, project: Project, *, threshold: float | None = None) -> Index:
+        """Index every cluster of ``project``; ``threshold`` overrides the coverage cut-off."""
+        index = cls(project, DEFAULT_THRESHOLD if threshold is None else threshold)
+        index._collect()
+        index._fit()
+        return index
+
+    def _add(self, cluster: int, kind: str, ref: object, text: str, repeat: int = 1) -> None:
+        tokens = query_terms(text) if kind != "dataset" else terms(text)
+        self.items.append(_Item(cluster, kind, ref))
+        self.item_terms.append(tokens * repeat)
+
+    def _collect(self) -> None:
+        for ci, name in enumerate(self.cluster_names):
+            cluster = self.project.clusters[name]
+            about = " ".join(
+                [name, cluster.title or "", cluster.description or "", " ".join(cluster.topics)]
+            )
+            self._add(ci, "cluster", cluster, about, repeat=2)  # what owners say it covers
+            for dataset in cluster.datasets.values():
+                self._add(ci, "dataset", dataset, _dataset_text(dataset, cluster))
+            for doc in cluster.docs:
+                head = " ".join([doc.title or "", " ".join(doc.tags), " ".join(doc.datasets)])
+                for section in split_sections(doc):
+                    self._add(ci, "doc", section, f"{head} {section.heading} {section.text}")
+            for pair in cluster.pairs:
+                for k, question in enumerate(pair.questions):
+                    self._add(ci, "pair", (pair, k), f"{question} {' '.join(pair.tags)}")
+
+    def _fit(self) -> None:
+        vocab: dict[str, int] = {}
+        ids = [[vocab.setdefault(t, len(vocab)) for t in toks] for toks in self.item_terms]
+        if "" not in vocab:
+            vocab[""] = len(vocab)  # lets an empty item exist; it never matches
+        if ids:
+            self.bm25.index((ids, vocab), show_progress=False)
+        self.vocab = vocab
+        per_cluster: list[set[str]] = [set() for _ in self.cluster_names]
+        df: dict[str, int] = defaultdict(int)
+        for item, toks in zip(self.items, self.item_terms):
+            unique = set(toks)
+            per_cluster[item.cluster] |= unique
+            for t in unique:
+                df[t] += 1
+        self.df = dict(df)
+        self.cluster_terms = [frozenset(s) for s in per_cluster]
+        self._item_cluster = np.array([i.cluster for i in self.items], dtype=np.int32)
+        self._pair_mask = np.array([i.kind == "pair" for i in self.items], dtype=np.float32)
+
+    # ---- scoring
+
+    @property
+    def size(self) -> int:
+        return len(self.items)
+
+    def idf(self, t: str) -> float:
+        """Inverse document frequency over all items; unknown terms weigh the most."""
+        n = max(len(self.items), 1)
+        df = self.df.get(t, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def weight(self, t: str) -> float:
+        """How much a term says about a topic: its idf, capped for terms nobody knows."""
+        return self.idf(t) if t in self.df else UNKNOWN_TERM_WEIGHT
+
+    def scores(self, tokens: Sequence[str], mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every item for ``tokens`` (zeros where ``mask`` is 0)."""
+        known = [t for t in tokens if t in self.vocab]
+        if not known or not self.items:
+            return np.zeros(len(self.items), dtype=np.float32)
+        result = self.bm25.get_scores(known, weight_mask=mask)
+        return np.asarray(result, dtype=np.float32)
+
+    def cluster_mask(self, clusters: Iterable[str], kind: str | None = None) -> np.ndarray:
+        wanted = {self.cluster_names.index(c) for c in clusters if c in self.project.clusters}
+        key = (tuple(sorted(wanted)), kind)
+        cached = self._cluster_masks.get(key)  # type: ignore[call-overload]
+        if cached is not None:
+            return cached
+        mask = np.isin(self._item_cluster, list(wanted)).astype(np.float32)
+        if kind == "pair":
+            mask *= self._pair_mask
+        elif kind is not None:
+            mask *= np.array([i.kind == kind for i in self.items], dtype=np.float32)
+        self._cluster_masks[key] = mask  # type: ignore[index]
+        return mask
+
+    # ---- routing
+
+    def coverage(self, question: str, cluster: str) -> tuple[float, tuple[str, ...]]:
+        """Idf-weighted share of the question's topic terms that ``cluster`` knows.
+
+        Countries count when the cluster knows their code. A question whose only
+        topic words are values (a name, a country) is judged on those values.
+        """
+        ci = self.cluster_names.index(cluster)
+        known = self.cluster_terms[ci]
+        # "best-rated" also yields "bestrated": useful when a cluster knows it, noise if not.
+        joined = {term("".join(w.lower().split("-"))) for w in re.findall(r"\w+(?:-\w+)+", question)}
+        topic = [
+            t for t in dict.fromkeys(topic_terms(question)) if t not in joined or t in self.df
+        ]
+        countries = {phrase: code.lower() for phrase, code in find_countries(question)}
+        country_terms = {term(w) for phrase in countries for w in phrase.split()}
+        topic = [t for t in topic if t not in country_terms]
+        matched = [t for t in topic if t in known]
+        matched_codes = [code for code in countries.values() if code in known]
+        total = sum(self.weight(t) for t in topic)
+        if total == 0:
+            share = 1.0 if matched_codes else 0.0
+            return share, tuple(matched_codes)
+        share = sum(self.weight(t) for t in matched) / total
+        return share, tuple(matched + matched_codes)
+
+    def route(self, question: str, *, limit: int = 3) -> list[Route]:
+        """Clusters ranked for ``question``, best first; ``covered`` says which may answer."""
+        if not self.cluster_names:
+            return []
+        item_scores = self.scores(query_terms(question))
+        best = np.zeros(len(self.cluster_names), dtype=np.float32)
+        np.maximum.at(best, self._item_cluster, item_scores)
+        top = float(best.max()) if best.size else 0.0
+        routes: list[Route] = []
+        for ci in np.argsort(-best, kind="stable")[: max(limit * 3, limit)]:
+            name = self.cluster_names[int(ci)]
+            share, matched = self.coverage(question, name)
+            relative = float(best[ci]) / top if top > 0 else 0.0
+            # Coverage decides; BM25 relative to the best cluster orders near ties.
+            score = share * (0.75 + 0.25 * relative)
+            covered = share >= self.threshold and bool(matched)
+            routes.append(Route(name, round(score, 4), covered, round(share, 4), matched))
+        routes.sort(key=lambda r: (-r.covered, -r.score))
+        return routes[:limit]
+
+    # ---- context
+
+    def pair_scores(
+        self, question: str, clusters: Iterable[str], *, limit: int = 10
+    ) -> list[ScoredPair]:
+        """Vetted pairs of ``clusters`` closest to ``question`` by BM25 (best phrasing each)."""
+        clusters = list(clusters)
+        mask = self.cluster_mask(clusters, "pair")
+        item_scores = self.scores(query_terms(question), mask)
+        order = np.argsort(-item_scores, kind="stable")
+        seen: set[str] = set()
+        out: list[ScoredPair] = []
+        for i in order:
+            score = float(item_scores[i])
+            if score <= 0 or len(out) >= limit:
+                break
+            item = self.items[int(i)]
+            pair, k = item.ref  # type: ignore[misc]
+            if pair.path in seen:
+                continue
+            seen.add(pair.path)
+            name = self.cluster_names[item.cluster]
+            out.append(ScoredPair(name, pair, score, pair.questions[k]))
+        return out
+
+    def context(self, question: str, cluster: str, *, budget_tokens: int = 6000) -> Context:
+        """The closest pairs, doc sections and dataset slices of ``cluster``, within budget."""
+        found = self.project.clusters.get(cluster)
+        if found is None:
+            raise KeyError(cluster)
+        tokens = query_terms(question)
+        mask = self.cluster_mask([cluster])
+        item_scores = self.scores(tokens, mask)
+        pairs = self.pair_scores(question, [cluster], limit=8)
+        docs: list[tuple[float, Section]] = []
+        datasets: dict[str, float] = {}
+        for i in np.nonzero(mask)[0]:
+            item = self.items[int(i)]
+            score = float(item_scores[i])
+            if item.kind == "doc" and score > 0:
+                docs.append((score, item.ref))  # type: ignore[arg-type]
+            elif item.kind == "dataset":
+                datasets[item.ref.name] = score  # type: ignore[attr-defined]
+        # Datasets the closest pairs read are relevant whatever their own score.
+        for rank, scored in enumerate(pairs[:3]):
+            for table in _tables_in(scored.pair.sql):
+                dataset = found.dataset_for_table(table)
+                if dataset:
+                    datasets[dataset.name] = max(datasets[dataset.name], scored.score - rank)
+        docs.sort(key=lambda d: -d[0])
+        ranked = sorted(datasets.items(), key=lambda d: -d[1])
+        return _pack(question, found, pairs, docs, ranked, set(tokens), budget_tokens)
+
+
+_TABLE_REF = re.compile(r"\b(?:from|join)\s+([\w.\"`]+)", re.IGNORECASE)
+
+
+def _tables_in(sql: str) -> list[str]:
+    """Table names after FROM/JOIN: enough to rank datasets without parsing SQL."""
+    return [m.strip('"`') for m in _TABLE_REF.findall(sql)]
+
+
+def _column_slice(column: Column, profile_values: list[str]) -> ColumnSlice:
+    return ColumnSlice(
+        name=column.name,
+        type=column.type,
+        description=column.description,
+        synonyms=tuple(column.synonyms),
+        avoid=column.avoid,
+        common_values=tuple(profile_values[:5]),
+    )
+
+
+def _dataset_slice(
+    dataset: Dataset, cluster: Cluster, tokens: set[str], score: float, budget: int
+) -> DatasetSlice | None:
+    """The dataset with its most relevant columns first, as many as fit in ``budget`` tokens.
+
+    Columns to avoid always come first after the relevant ones: an answerer must
+    see the warning more than any other column.
+    """
+    profile = cluster.profiles.get(dataset.name)
+
+    def values(column: Column) -> list[str]:
+        cp = profile.column(column.name) if profile else None
+        return [str(v.value) for v in (cp.top_values or [])] if cp else []
+
+    def relevance(column: Column) -> tuple[int, int]:
+        text = " ".join([column.name, column.description or "", " ".join(column.synonyms)])
+        hits = len(tokens & set(terms(text)))
+        hits += len(tokens & {t for v in values(column) for t in terms(v)})
+        return (-hits, 0 if column.avoid else 1)
+
+    order = sorted(dataset.columns, key=relevance)
+    base = DatasetSlice(dataset.name, dataset.table, dataset.path, dataset.description, (), score)
+    if estimate_tokens(_render_dataset(base)) > budget:
+        return None
+    chosen: list[ColumnSlice] = []
+    used = estimate_tokens(_render_dataset(base)) + 10  # room for the "more columns" line
+    for column in order:
+        piece = _column_slice(column, values(column))
+        cost = estimate_tokens(_render_column(piece)) + 1
+        if used + cost > budget:
+            continue
+        chosen.append(piece)
+        used += cost
+    keep = {c.name for c in chosen}
+    in_manifest_order = tuple(c for c in (_column_slice(col, values(col)) for col in dataset.columns)
+                              if c.name in keep)
+    return DatasetSlice(
+        dataset.name,
+        dataset.table,
+        dataset.path,
+        dataset.description,
+        in_manifest_order,
+        score,
+        omitted_columns=len(dataset.columns) - len(chosen),
+    )
+
+
+def _pack(
+    question: str,
+    cluster: Cluster,
+    pairs: list[ScoredPair],
+    docs: list[tuple[float, Section]],
+    datasets: list[tuple[str, float]],
+    tokens: set[str],
+    budget: int,
+) -> Context:
+    """Fill the budget in order of usefulness: pairs, then datasets, then docs.
+
+    Each kind gets a share first so one huge dataset cannot crowd out the docs;
+    whatever a kind leaves unused goes to the next. Items that do not fit are
+    dropped (lowest scores first) or, for datasets and docs, cut down.
+    """
+    context = Context(question, cluster.name, budget, cluster.title, cluster.description)
+    used = estimate_tokens(_render_header(cluster.name, cluster.title, cluster.description))
+    if used > budget:
+        context.title = context.description = None
+        used = estimate_tokens(_render_header(cluster.name, None, None))
+    separator = 1  # the blank line between blocks
+
+    def room() -> int:
+        return budget - used
+
+    shares = {"pairs": 0.35, "datasets": 0.4}
+    limit = used + int((budget - used) * shares["pairs"])
+    for scored in pairs:
+        cost = estimate_tokens(_render_pair(scored)) + separator
+        if used + cost <= limit:
+            context.pairs.append(scored)
+            used += cost
+        else:
+            context.dropped += 1
+    limit = used + int((budget - used) * (shares["datasets"] / (1 - shares["pairs"])))
+    for name, score in datasets[:8]:
+        slice_ = _dataset_slice(
+            cluster.datasets[name], cluster, tokens, score, min(limit - used, room()) - separator
+        )
+        if slice_ is None or not slice_.columns and cluster.datasets[name].columns:
+            context.dropped += 1
+            continue
+        context.datasets.append(slice_)
+        used += estimate_tokens(_render_dataset(slice_)) + separator
+    context.dropped += max(len(datasets) - 8, 0)
+    for score, section in docs[:6]:
+        full = DocSlice(section.doc.path, section.heading, section.text, score)
+        cost = estimate_tokens(_render_doc(full)) + separator
+        if cost <= room():
+            context.docs.append(full)
+            used += cost
+            continue
+        keep_chars = (room() - separator - estimate_tokens(_render_doc(
+            DocSlice(section.doc.path, section.heading, "", score, True)))) * CHARS_PER_TOKEN
+        if keep_chars >= 200:
+            cut = DocSlice(section.doc.path, section.heading, section.text[:keep_chars], score, True)
+            context.docs.append(cut)
+            used += estimate_tokens(_render_doc(cut)) + separator
+        else:
+            context.dropped += 1
+    # The per-block estimates round up, so the total can only be below them; this
+    # loop is the guarantee, not the estimate.
+    while context.tokens > budget and (context.docs or context.datasets or context.pairs):
+        for items in (context.docs, context.datasets, context.pairs):
+            if items:
+                items.pop()
+                context.dropped += 1
+                break
+    return context
