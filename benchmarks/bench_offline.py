@@ -209,6 +209,24 @@ def _rows(connection: Any, sql: str) -> Counter[tuple[Any, ...]]:
     return Counter(tuple(row) for row in connection.execute(sql).fetchall())
 
 
+def profile_in_memory(config: Any, project: Any) -> int:
+    """Profile every dataset that has no profile file, keeping the results in memory only."""
+    from vedder.profile import profile_cluster
+    from vedder.warehouse import connect
+
+    count = 0
+    for cluster in project.clusters.values():
+        missing = [name for name in cluster.datasets if name not in cluster.profiles]
+        if not missing:
+            continue
+        with connect(config, cluster.warehouse) as warehouse:
+            for outcome in profile_cluster(warehouse, cluster, datasets=missing):
+                if outcome.profile is not None:
+                    cluster.profiles[outcome.dataset] = outcome.profile
+                    count += 1
+    return count
+
+
 def run_demo(show: str | None) -> dict[str, Any] | None:
     sets = sorted(DEMO_QUESTIONS.glob("*.jsonl"))
     if not sets:
@@ -221,6 +239,9 @@ def run_demo(show: str | None) -> dict[str, Any] | None:
 
     config = load_config(REPO / "vedder.yaml")
     project = load_project(config, use_cache=False, workers=1)
+    profiled = profile_in_memory(config, project)
+    if profiled:
+        print(f"\n(profiled {profiled} datasets in memory, as `make demo` does with `vedder profile`)")
     index = Index.build(project)
     connection = duckdb.connect(str(DEMO_WAREHOUSE), read_only=True)
     outcomes: list[tuple[dict[str, Any], str]] = []

@@ -69,7 +69,10 @@ INTENT_WORDS = frozenset(
 GENERIC = INTENT_WORDS | frozenset(
     """name names value values first last latest earliest recent current currently
     today yesterday ago past previous next week weeks month months year years day
-    days quarter date time""".split()
+    days quarter date time one two three four five six seven eight nine ten eleven
+    twelve fifteen twenty thirty fifty hundred thousand million january february
+    march april may june july august september october november december monday
+    tuesday wednesday thursday friday saturday sunday""".split()
 )
 
 # Groups of words a question may use for the same thing. General English and the
@@ -93,12 +96,12 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("student", "pupil", "learner"),
     ("physician", "doctor"),
     ("drug", "medication", "medicine"),
-    ("aircraft", "airplane", "plane"),
+    ("aircraft", "airplane"),
     ("airline", "carrier"),
     ("altitude", "elevation"),
     ("population", "inhabitants", "residents"),
     ("phone", "telephone"),
-    ("salary", "wage", "pay"),
+    ("salary", "wage"),
     ("employee", "staff", "worker"),
     ("register", "registration", "signup", "sign-up"),
     ("subscriber", "subscription", "subscribe"),
@@ -154,6 +157,8 @@ def stem(word: str) -> str:
         word = word[:-1]
     if word.endswith("ation") and len(word) > 7:
         word = word[:-5]  # "citation" meets "cited", "registration" meets "registered"
+    elif word.endswith("tion") and len(word) > 6:
+        word = word[:-3]  # "completion" meets "completed"
     elif word.endswith("ing") and len(word) > 5:
         word = _UNDOUBLE.sub(r"\1", word[:-3])
     elif word.endswith("ed") and not word.endswith("eed") and len(word) > 4:

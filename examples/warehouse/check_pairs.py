@@ -230,6 +230,20 @@ def check_questions(
     return kinds
 
 
+def check_all(
+    root: Path = ROOT, db: Path = DEFAULT_DB
+) -> tuple[Report, dict[str, Pair], dict[str, int]]:
+    """Check pairs and question sets; the entry point tests call."""
+    report = Report()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        pairs = check_pairs(root, con, report)
+        kinds = check_questions(root, con, pairs, report)
+    finally:
+        con.close()
+    return report, pairs, kinds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="the demo warehouse")
@@ -241,14 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
-    report = Report()
-    con = duckdb.connect(str(args.db), read_only=True)
-    try:
-        pairs = check_pairs(args.root, con, report)
-        kinds = check_questions(args.root, con, pairs, report)
-    finally:
-        con.close()
-
+    report, pairs, kinds = check_all(args.root, args.db)
     for failure in report.failures:
         print(f"FAIL {failure}")
     by_cluster: dict[str, int] = {}

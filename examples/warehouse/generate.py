@@ -310,7 +310,7 @@ def _show_names(rng: random.Random, languages: list[str]) -> list[str]:
     return names
 
 
-def _cdf(table: str, source: str, key: str, order: str, weight: str, by: str = "") -> str:
+def _cdf(table: str, source: str, order: str, weight: str, by: str = "") -> str:
     """A cumulative-weight table for weighted picks with ASOF JOIN.
 
     Weights are integers, so the running sums are exact and the same on every run. With ``by``,
@@ -363,7 +363,7 @@ def build(con: duckdb.DuckDBPyConnection, scale: float) -> None:
                 utc_offset_hours::DECIMAL(3, 1) AS utc_offset_hours,
                 price_index::DECIMAL(4, 2) AS price_index, launched_on
          FROM country_meta ORDER BY country_code""")
-    x(_cdf("country_cdf", "SELECT * FROM country_meta", "country_code", "country_code", "weight"))
+    x(_cdf("country_cdf", "SELECT * FROM country_meta", "country_code", "weight"))
 
     x(f"""CREATE TABLE analytics.plans AS
           SELECT * REPLACE (launched_on::DATE AS launched_on) FROM (VALUES {_values(PLANS)})
@@ -379,7 +379,7 @@ def build(con: duckdb.DuckDBPyConnection, scale: float) -> None:
         f"CREATE TEMP TABLE genre_pref AS "
         f"SELECT * FROM (VALUES {genre_rows}) t(profile, genre, w, gi)"
     )
-    x(_cdf("genre_cdf", "SELECT * FROM genre_pref", "gi", "gi", "w", by="profile"))
+    x(_cdf("genre_cdf", "SELECT * FROM genre_pref", "gi", "w", by="profile"))
 
     # ------------------------------------------------------------------ users
     # Ids grow with the signup date: 40% signed up before the window, growth accelerates.
@@ -580,7 +580,6 @@ def build(con: duckdb.DuckDBPyConnection, scale: float) -> None:
                * (CASE WHEN t0.track_number <= 3 THEN 2 ELSE 1 END) AS w
         FROM tracks0 t0 JOIN analytics.tracks t USING (track_id)""",
             "track_id",
-            "track_id",
             "w",
             by="genre",
         )
@@ -591,7 +590,6 @@ def build(con: duckdb.DuckDBPyConnection, scale: float) -> None:
             "catalog_cdf",
             "SELECT * EXCLUDE (cum_lo, cum_total, grp_lo) FROM track_cdf "
             f"WHERE release_date < {ws}",
-            "track_id",
             "track_id",
             "w",
             by="genre",
@@ -621,7 +619,7 @@ def build(con: duckdb.DuckDBPyConnection, scale: float) -> None:
                 ELSE engagement * active_days END::BIGINT AS w
     FROM user_activity ua
     """)
-    x(_cdf("user_cdf", "SELECT * FROM user_weights", "user_id", "user_id", "w"))
+    x(_cdf("user_cdf", "SELECT * FROM user_weights", "user_id", "w"))
     x(f"""
     CREATE TEMP TABLE s1 AS
     SELECT s.i, u.user_id, u.is_test, u.country_code AS home_country, u.profile, u.fav_genre,
@@ -717,7 +715,7 @@ def build(con: duckdb.DuckDBPyConnection, scale: float) -> None:
         f"CREATE TEMP TABLE podcast_categories AS SELECT * FROM (VALUES {cat_rows}) "
         "t(category, category_v1, minutes, w, ci)"
     )
-    x(_cdf("category_cdf", "SELECT * FROM podcast_categories", "ci", "ci", "w"))
+    x(_cdf("category_cdf", "SELECT * FROM podcast_categories", "ci", "w"))
     languages = []
     for _ in range(N_SHOWS):
         r = rng.random()
@@ -837,7 +835,6 @@ def build(con: duckdb.DuckDBPyConnection, scale: float) -> None:
             ELSE pw END::BIGINT AS pw)
         FROM podcast_users""",
             "user_id",
-            "user_id",
             "pw",
         )
     )
@@ -849,7 +846,6 @@ def build(con: duckdb.DuckDBPyConnection, scale: float) -> None:
                (1 + floor(8000 * popularity))::BIGINT * (CASE WHEN is_exclusive THEN 4 ELSE 1 END)
                  AS w
         FROM shows2""",
-            "show_id",
             "show_id",
             "w",
             by="language_code",

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from vedder.answer.model import ChatModel, LiteLLMModel, Message, ModelReply, ToolRequest
-from vedder.answer.result import Answer, Sources, ToolCall
+from vedder.answer.result import Answer, Sources, Status, ToolCall
 from vedder.answer.tools import Execution, Tool, Toolbox, ToolError
 from vedder.cluster.model import Cluster
 from vedder.errors import ModelError
@@ -303,7 +303,7 @@ class _Run:
             "with run_sql, check the rows, then call final_answer again with the SQL you ran"
         )
 
-    def _base(self, status: Any) -> Answer:
+    def _base(self, status: Status) -> Answer:
         return Answer(
             question=self.question,
             status=status,

@@ -21,7 +21,7 @@ AGGREGATE_WORDS: tuple[tuple[str, str], ...] = (
     ("avg", r"\b(average|averages|avg|mean)\b"),
     ("median", r"\bmedian\b"),
     ("distinct", r"\b(unique|distinct)\b"),
-    ("ratio", r"\b(ratio|ratios|rate|rates|proportion|percentage|percent|fraction|share of|relative to|"
+    ("ratio", r"\b(ratios?|rates?|proportions?|percentages?|percent|fractions?|share of|relative to|"
               r"divide|divided|dividing)\b|%"),
     ("count", r"\b(how many(?! (\w+ )?(seconds|minutes|hours|days|weeks|months|years|times)\b)|"
               r"number of|count|counts|tally)\b"),
@@ -61,6 +61,10 @@ _NOT_GROUP_BEFORE = re.compile(
     r"broken|grouped|split|driven|caused|owned|cited)$"
 )
 _ORDERING_VERB = re.compile(r"\b(sort|order|rank|list|arrange|show)\w*\b(?!.*[.?!;])")
+_SINGLE = re.compile(
+    r"^\s*(which|what|who)\s+(\w+\s+){0,2}?(has|is|was|had|did|does|got|gets)\b|"
+    r"\bthe \w+( \w+)? (with|that has|that had|who has|who had) the\b"
+)
 _LISTING = re.compile(
     r"^\s*(which|who|list|name|show|display|give|return|get|find|what are|what were|"
     r"what is the name|what are the names|what's the name|tell me which|provide)\b|"
@@ -88,9 +92,11 @@ _RELATIVE_TIME = re.compile(
 
 _GROUP_PHRASE = re.compile(
     r"\b(?:each|every|per|by|across|for all)\s+(?:the\s+|their\s+|its\s+|different\s+)?"
-    r"([a-z][\w-]*(?:\s+(?!and\b|or\b|in\b|of\b|for\b|with\b|from\b|to\b|on\b|at\b)[a-z][\w-]*)?)"
+    r"([a-z][\w-]*(?:\s+[a-z][\w-]*)?)"
 )
-_QUALIFIERS = frozenset({"id", "ids", "name", "names", "code", "codes", "number", "key"})
+_QUALIFIERS = frozenset(
+    {"id", "ids", "name", "names", "code", "codes", "number", "key", "type", "types"}
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ class Intent:
     negated: bool = False
     comparisons: frozenset[str] = frozenset()  # "gt", "lt"
     relative_time: bool = False
+    single: bool = False  # asks for one item: "which country has the most ..."
     group_heads: frozenset[str] = frozenset()  # what a breakdown is by: "country", "month"
 
 
@@ -112,9 +119,16 @@ def group_heads(low: str) -> frozenset[str]:
     """The nouns a question breaks its answer down by ("per business category" -> category)."""
     from vedder.retrieve import term
 
+    from vedder.retrieve import STOPWORDS
+
     heads = set()
     for m in _GROUP_PHRASE.finditer(low):
-        phrase = [w for w in m.group(1).split() if w not in _QUALIFIERS]
+        phrase: list[str] = []
+        for w in m.group(1).split():
+            if w in STOPWORDS:
+                break
+            phrase.append(w)
+        phrase = [w for w in phrase if w not in _QUALIFIERS]
         if phrase:
             heads.add(term(phrase[-1]))
     return frozenset(heads)
@@ -165,6 +179,7 @@ def read_intent(question: str, *, values: list[tuple[int, int]] | None = None) -
         ),
         relative_time=bool(_RELATIVE_TIME.search(low)),
         group_heads=group_heads(low) if grouped else frozenset(),
+        single=bool(_SINGLE.search(low)),
     )
 
 
@@ -315,7 +330,10 @@ def read_shape(tree: exp.Expression) -> Shape:
         return Shape(aggregates=frozenset(aggregates), slots=_slots(tree, tables))
     projections = select.expressions
     with_agg = [p for p in projections if _has_aggregate(p) or p.find(exp.Subquery)]
-    ratio = any(p.find(exp.Div) for p in projections)
+    # A rate is a division, or the average of a 0/1 condition.
+    ratio = any(p.find(exp.Div) for p in projections) or any(
+        a.find(exp.Case) for p in projections for a in p.find_all(exp.Avg)
+    )
     order_node = select.args.get("order")
     order: tuple[str, ...] = ()
     order_on_aggregate = False

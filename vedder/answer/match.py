@@ -35,10 +35,12 @@ from vedder.answer.values import Finder, Value, ValueRef, classify
 from vedder.cluster.model import Cluster, Pair, Project
 from vedder.retrieve import INTENT_TERMS, Index, Route, split_identifier, terms, topic_terms
 
-MIN_SIMILARITY = 0.6  # below this the closest pair is about something else
+MIN_SIMILARITY = 0.65  # below this the closest pair is about something else
 NEAR_TIE = 0.06  # a passing pair this close to a better one is not trusted
 MIN_MARGIN = 0.05  # over another passing pair that would answer differently
 CANDIDATES = 8  # pairs examined in depth per question
+SUBSTITUTION_COST = 0.04  # similarity given up per adapted literal when ranking pairs
+ROUTE_GAP = 0.15  # clusters routed this far below the best are not searched for pairs
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class PairFacts:
 class ClusterFacts:
     finder: Finder
     schema_terms: frozenset[str]  # names of its tables, columns and their synonyms
+    pair_terms: frozenset[str] = frozenset()  # other words its pairs and tags use
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class Candidate:
     problem: str | None = None  # the first check that failed
     failed: str | None = None  # the name of that check
     conflicts: tuple[str, ...] = ()  # question words that name other schema elements
+    recall_p: float = 0.0  # share of the pair's words the question has
+    computes: frozenset[str] = frozenset()  # aggregates any phrasing of the pair names
 
 
 @dataclass
@@ -150,9 +155,15 @@ def cluster_facts(index: Index, name: str, dialect: str | None = None) -> Cluste
         for slot in facts.shape.slots:
             if slot.is_string and slot.role == "compare" and slot.column:
                 remember(slot.value, slot.table, slot.column)
+    schema = _schema_terms(cluster)
+    # Words of the cluster's pairs tell pairs apart as much as its column names do:
+    # "skip rate" belongs to the pair about skips, not to the one about shares.
+    pair_words = {t for pair in cluster.pairs for q in [*pair.questions, *pair.tags]
+                  for t in topic_terms(q, generic=INTENT_TERMS)}
     facts_ = ClusterFacts(
-        Finder({k: tuple(v) for k, v in known.items()}, _schema_terms(cluster)),
-        _schema_terms(cluster),
+        Finder({k: tuple(v) for k, v in known.items()}, schema),
+        frozenset(schema),
+        frozenset(pair_words - schema),
     )
     index.cache[key] = facts_
     return facts_
@@ -232,12 +243,12 @@ def _weight(index: Index, t: str) -> float:
 
 
 def _value_credit(value: Value, others: list[Value], slots: tuple[Slot, ...] = ()) -> float:
-    """1 when the other side has the same value, 0.5 when it has one of the same kind."""
+    """1 when the other side has the same value, 0.75 when it has one of the same kind."""
     if any(_same_value(value, o) for o in others):
         return 1.0
     if any(s.role != "other" and _literal_holds(s, value) for s in slots):
         return 1.0
-    return 0.5 if any(o.kind == value.kind for o in others) else 0.0
+    return 0.75 if any(o.kind == value.kind for o in others) else 0.0
 
 
 def similarity(
@@ -247,8 +258,10 @@ def similarity(
     phrasing_values: list[Value],
     facts: PairFacts,
     schema: frozenset[str],
-) -> tuple[float, tuple[str, ...]]:
-    """How well question and pair explain each other, 0..1, and the conflicting words.
+    pair_terms: frozenset[str] = frozenset(),
+) -> tuple[float, float, tuple[str, ...]]:
+    """How well question and pair explain each other (0..1), how much of the pair's
+    words the question has (0..1), and the conflicting words.
 
     Recall of the question's words (in the pair's words, or the names of what its
     SQL reads; half credit for their descriptions) weighs more than recall of the
@@ -264,11 +277,15 @@ def similarity(
         weight = _weight(index, t)
         if t in strong:
             q_hit += weight
-        elif t in facts.weak_support:
-            q_hit += weight / 2
         elif t in schema:
+            # Named in a column description is not enough: the question names a
+            # table or column that the pair's SQL does not read.
             conflicting.append(t)
             weight *= CONFLICT_WEIGHT
+        elif t in facts.weak_support:
+            q_hit += weight / 2
+        elif t in pair_terms:
+            weight *= CONFLICT_WEIGHT  # a word another pair of the cluster is about
         q_total += weight
     for value in asked.values:
         q_total += VALUE_WEIGHT
@@ -285,7 +302,7 @@ def similarity(
         p_hit += VALUE_WEIGHT * _value_credit(value, asked.values)
     recall_q = q_hit / q_total if q_total else 1.0
     recall_p = p_hit / p_total if p_total else 1.0
-    return 0.6 * recall_q + 0.4 * recall_p, tuple(conflicting)
+    return 0.6 * recall_q + 0.4 * recall_p, recall_p, tuple(conflicting)
 
 
 # ------------------------------------------------------------------ checks
@@ -310,7 +327,7 @@ def check_aggregate(asked: Asked, c: Candidate) -> str | None:
     wants = asked.intent.aggregates
     words = c.phrasing_intent.aggregates
     shape = c.facts.shape
-    gives = words | shape.aggregates | ({"ratio"} if shape.ratio else set())
+    gives = words | c.computes | shape.aggregates | ({"ratio"} if shape.ratio else set())
     for kind, name in (("avg", "an average"), ("median", "a median"), ("ratio", "a ratio")):
         if kind in wants and kind not in gives:
             return f"the question asks for {name}; the closest pair does not compute one"
@@ -327,10 +344,9 @@ def check_aggregate(asked: Asked, c: Candidate) -> str | None:
     for kind, direction in (("max", "desc"), ("min", "asc")):
         if kind in wants and kind not in gives and direction not in _pair_directions(c):
             return f"the question asks for the {kind}imum; the closest pair does not"
-    if words & _COUNTING and not wants & (_COUNTING | {"ratio", "avg"}) and not (
-        asked.intent.directions
-    ):
-        return "the closest pair gives a number; the question does not ask for one"
+    if (words & _COUNTING and asked.intent.listing and not wants & (_COUNTING | {"ratio", "avg"})
+            and not asked.intent.directions):
+        return "the closest pair gives a number; the question asks which"
     return None
 
 
@@ -350,8 +366,13 @@ def check_direction(asked: Asked, c: Candidate) -> str | None:
     wants = asked.intent.directions
     if wants and not wants <= _pair_directions(c):
         return "the question asks for the other end of the ranking than the closest pair"
-    if wants and not c.phrasing_intent.directions and c.facts.shape.limit is None:
+    shape = c.facts.shape
+    if wants and not c.phrasing_intent.directions and shape.limit is None and not shape.order:
         return "the question asks for the top or bottom; the closest pair ranks nothing"
+    if wants and asked.intent.single and shape.limit is None and not shape.scalar and not (
+        shape.aggregates & {"max", "min"}
+    ):
+        return "the question asks for the single top or bottom item; the closest pair lists all"
     if c.phrasing_intent.directions and not wants and c.facts.shape.limit is not None:
         return "the closest pair picks the top or bottom; the question does not"
     return None
@@ -446,16 +467,22 @@ def _candidates(
         facts = pair_facts(index, sp.cluster, sp.pair, dialect)
         finder = cluster_facts(index, sp.cluster, dialect).finder
         best: Candidate | None = None
-        schema = cluster_facts(index, sp.cluster, dialect).schema_terms
+        known = cluster_facts(index, sp.cluster, dialect)
+        computes: set[str] = set()
         for phrasing in sp.pair.questions:
             values = finder.find(phrasing)
             topic = _topic(phrasing, values)
-            sim, conflicting = similarity(index, asked, topic, values, facts, schema)
+            sim, recall_p, conflicting = similarity(
+                index, asked, topic, values, facts, known.schema_terms, known.pair_terms
+            )
+            spans = [(v.start, v.end) for v in values if v.kind == "string"]
+            intent = read_intent(phrasing, values=spans)
+            computes |= intent.aggregates
             if best is None or sim > best.similarity:
-                spans = [(v.start, v.end) for v in values if v.kind == "string"]
-                best = Candidate(sp.cluster, sp.pair, phrasing, sim, facts, values,
-                                 read_intent(phrasing, values=spans), conflicts=conflicting)
+                best = Candidate(sp.cluster, sp.pair, phrasing, sim, facts, values, intent,
+                                 conflicts=conflicting, recall_p=recall_p)
         if best is not None:
+            best.computes = frozenset(computes)
             out.append(best)
     out.sort(key=lambda c: -c.similarity)
     return out[:CANDIDATES]
@@ -529,7 +556,8 @@ def match(
     routes = index.route(question, limit=len(everything) if cluster else 3)
     if cluster is not None:
         routes = [r for r in routes if r.cluster == cluster]
-    covered = [r.cluster for r in routes if r.covered]
+    best_route = max((r.score for r in routes if r.covered), default=0.0)
+    covered = [r.cluster for r in routes if r.covered and r.score >= best_route - ROUTE_GAP]
     if not covered:
         return Match(question, "not_covered", routes=routes, clusters=everything,
                      reason="no cluster covers this question")
@@ -562,6 +590,8 @@ def _decide(
 
     if not passing:
         return refuse(top.problem or "no vetted pair matches")
+    # Between pairs that fit about equally, one that needs no adaptation is safer.
+    passing.sort(key=lambda c: -(c.similarity - SUBSTITUTION_COST * len(c.plan.substitutions)))
     best = passing[0]
     # A closer pair that asks for a different kind of answer (not merely other
     # values or other words) means the question is probably that pair's variant:
@@ -569,6 +599,7 @@ def _decide(
     blocking = [
         c for c in examined
         if c.failed not in _SKIPPABLE and c.problem and c.similarity > best.similarity + NEAR_TIE
+        and c.recall_p >= 0.9
     ]  # fmt: skip
     if blocking:
         return refuse(f"the closest vetted pair does not fit: {blocking[0].problem}")

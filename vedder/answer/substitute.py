@@ -10,12 +10,12 @@ literal nodes in a copy of the tree; SQL text is never edited as a string.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
 from vedder.answer.intent import Slot
-from vedder.answer.values import Value, classify
+from vedder.answer.values import MONTHS, Value, classify
 from vedder.retrieve import COUNTRY_NAMES
 
 
@@ -121,19 +121,26 @@ def plan(asked: list[Value], pair_values: list[Value], slots: tuple[Slot, ...]) 
         same = next((p for p in open_pair if same_value(value, p)), None)
         if same is not None:
             open_pair.remove(same)
-        elif not any(literal_stands_for(s, value) for s in slots if s.role != "other"):
-            continue
-        open_asked.remove(value)
-        kept.append(value.text)
-
-    substitutions: list[Substitution] = []
-    used: set[int] = set()
-    for value in list(open_asked):
-        done = _substitute_limit(value, open_pair, slots, used, substitutions)
-        if not done:
-            done = _substitute_value(value, open_pair, slots, used, substitutions)
-        if done:
             open_asked.remove(value)
+            kept.append(value.text)
+
+    changes: dict[int, Substitution] = {}  # slot index -> its (latest) replacement
+    for value in list(open_asked):
+        if (
+            _substitute_limit(value, open_pair, slots, changes)
+            or _substitute_value(value, open_pair, slots, changes)
+            or _substitute_month(value, open_pair, slots, changes)
+        ):
+            open_asked.remove(value)
+    substitutions = sorted(changes.values(), key=lambda c: c.slot)
+    used = set(changes)
+    # Last, a value the pair's words do not name but its SQL already holds
+    # ("SE" asked, "... = 'SE'" in the SQL): after substitutions, so that the end
+    # of a date range is not taken for a year the question names.
+    for value in list(open_asked):
+        if any(literal_stands_for(s, value) for s in slots if s.role != "other" and s.index not in used):
+            open_asked.remove(value)
+            kept.append(value.text)
     if open_asked:
         names = ", ".join(repr(v.text) for v in open_asked)
         return Plan(problem=f"the question names {names}, which the closest vetted pair "
@@ -145,58 +152,96 @@ def plan(asked: list[Value], pair_values: list[Value], slots: tuple[Slot, ...]) 
     return Plan(tuple(substitutions), tuple(kept))
 
 
+def _current(slot: Slot, changes: dict[int, Substitution]) -> Slot:
+    """The slot as earlier substitutions left it (a year and a month may change one date)."""
+    change = changes.get(slot.index)
+    return slot if change is None else replace(slot, value=change.new)
+
+
+def _record(changes: dict[int, Substitution], slot: Slot, new: str, because: str) -> None:
+    earlier = changes.get(slot.index)
+    old = earlier.old if earlier else slot.value
+    reason = f"{earlier.because}, {because}" if earlier else because
+    changes[slot.index] = Substitution(slot.index, old, new, reason)
+
+
 def _substitute_limit(
-    value: Value,
-    open_pair: list[Value],
-    slots: tuple[Slot, ...],
-    used: set[int],
-    out: list[Substitution],
+    value: Value, open_pair: list[Value], slots: tuple[Slot, ...], changes: dict[int, Substitution]
 ) -> bool:
     """``top 3`` for a pair with ``LIMIT n``, whether or not the pair's words name n."""
     if value.kind != "number" or value.role != "limit":
         return False
-    slot = next((s for s in slots if s.role == "limit" and s.index not in used), None)
+    slot = next((s for s in slots if s.role == "limit" and s.index not in changes), None)
     if slot is None:
         return False
     named = next((p for p in open_pair if p.role == "limit" and p.norm == slot.value), None)
     if named is not None:
         open_pair.remove(named)
-    used.add(slot.index)
-    out.append(Substitution(slot.index, slot.value, value.norm, value.text))
+    _record(changes, slot, value.norm, value.text)
     return True
 
 
 def _substitute_value(
-    value: Value,
-    open_pair: list[Value],
-    slots: tuple[Slot, ...],
-    used: set[int],
-    out: list[Substitution],
+    value: Value, open_pair: list[Value], slots: tuple[Slot, ...], changes: dict[int, Substitution]
 ) -> bool:
     for pair_value in open_pair:
         if not _compatible(value, pair_value):
             continue
-        targets = [
-            s for s in slots
-            if s.index not in used and s.role in ("compare", "interval", "limit")
-            and literal_stands_for(s, pair_value, range_end=True)
+        # Dates may be changed twice (a year, then a month); other literals once.
+        current = [
+            _current(s, changes) for s in slots
+            if s.role in ("compare", "interval", "limit")
+            and (s.index not in changes or classify(changes[s.index].new)[0] == "date")
         ]  # fmt: skip
+        targets = [s for s in current if literal_stands_for(s, pair_value, range_end=True)]
         if not targets:
             continue
         if value.kind == "string" and not all(_column_holds(s, value) for s in targets):
             continue  # only a value known to live in that column may take its place
-        changes = []
-        for slot in targets:
-            new = _new_literal(slot, pair_value, value)
-            if new is None:
-                break
-            changes.append(Substitution(slot.index, slot.value, new, value.text))
-        else:
-            open_pair.remove(pair_value)
-            used.update(s.index for s in targets)
-            out.extend(changes)
-            return True
+        planned = [(slot, _new_literal(slot, pair_value, value)) for slot in targets]
+        if any(new is None for _, new in planned):
+            continue
+        open_pair.remove(pair_value)
+        for slot, new in planned:
+            _record(changes, slot, str(new), value.text)
+        return True
     return False
+
+
+def _substitute_month(
+    value: Value, open_pair: list[Value], slots: tuple[Slot, ...], changes: dict[int, Substitution]
+) -> bool:
+    """Another month for a pair whose SQL spans one month as a date range.
+
+    ``d >= '2026-10-01' AND d < '2026-11-01'`` becomes ``'2026-03-01'`` and
+    ``'2026-04-01'`` for March: the start moves to the month asked, the exclusive
+    end to the month after it (across a year end when needed).
+    """
+    if value.kind != "month":
+        return False
+    pair_value = next((p for p in open_pair if p.kind == "month"), None)
+    if pair_value is None:
+        return False
+    old = MONTHS.index(pair_value.norm) + 1
+    new = MONTHS.index(value.norm) + 1
+    planned: list[tuple[Slot, str]] = []
+    for slot in (_current(s, changes) for s in slots if s.role == "compare"):
+        kind, norm = classify(slot.value)
+        if kind != "date":
+            continue
+        year, month, day = int(norm[:4]), int(norm[5:7]), norm[8:10]
+        if month == old:
+            planned.append((slot, f"{year:04d}-{new:02d}-{day}{slot.value[10:]}"))
+        elif day == "01" and month == old % 12 + 1:
+            start_year = year - (1 if old == 12 else 0)
+            end_year = start_year + (1 if new == 12 else 0)
+            planned.append((slot, f"{end_year:04d}-{new % 12 + 1:02d}-01{slot.value[10:]}"))
+    if not planned:
+        return False
+    open_pair.remove(pair_value)
+    for slot, literal in planned:
+        _record(changes, slot, literal, value.text)
+    return True
 
 
 def apply(tree: exp.Expression, substitutions: tuple[Substitution, ...]) -> exp.Expression:

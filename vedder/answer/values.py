@@ -60,6 +60,7 @@ _COMPARE_BEFORE = re.compile(
     r"exceeds?|exceeding|least|most|than|>=?|<=?|=)\s*$",
     re.I,
 )
+_CURRENCY_AFTER = re.compile(r"\s+(dollars?|cents?|euros?|pounds?|currency)\b", re.I)
 _TIME_AFTER = re.compile(rf"^\s+(?:calendar\s+|full\s+)?{TIME_UNITS}\b", re.I)
 
 
@@ -158,6 +159,8 @@ class Finder:
         spans: list[tuple[int, int]] = []
 
         def add(value: Value) -> None:
+            if value.kind == "country" and _CURRENCY_AFTER.match(text[value.end :]):
+                return  # "US dollars" names a currency
             if not _overlaps(spans, value.start, value.end):
                 found.append(value)
                 spans.append((value.start, value.end))
@@ -233,6 +236,8 @@ class Finder:
                 surface = text[m.start() : m.end()]
                 if len(phrase) <= 3 and not surface.isupper():
                     continue  # "us", "uk" as words, not countries
+                if _CURRENCY_AFTER.match(text[m.end() :]):
+                    continue  # "US dollars" names a currency
                 out.append(Value(surface, "country", code.lower(), m.start(), m.end(),
                                  refs=self._refs(code.lower())))
         return out

@@ -218,27 +218,26 @@ def _summary(outcomes: list[DatasetOutcome]) -> None:
     from rich.table import Table
 
     table = Table(show_edge=False, header_style="bold")
-    table.add_column("dataset")
-    table.add_column("rows", justify="right")
+    table.add_column("cluster", no_wrap=True)
+    table.add_column("dataset", no_wrap=True)
+    table.add_column("rows", justify="right", no_wrap=True)
     table.add_column("columns", justify="right")
     table.add_column("seconds", justify="right")
-    table.add_column("file", overflow="fold")  # the path is the point: never cut it
     for outcome in outcomes:
-        name = f"{outcome.cluster}/{outcome.dataset}"
         profile = outcome.profile
         if profile is None:
-            table.add_row(name, "", "", "", "[red]failed[/]")
+            table.add_row(outcome.cluster, outcome.dataset, "[red]failed[/]", "", "")
             continue
         rows: Any = f"{profile.row_count:,}" if profile.row_count is not None else ""
         if profile.sample is not None:
             rows = f"~{rows}"  # scaled up from a sample
         seconds = f"{outcome.seconds:.2f}" if outcome.seconds is not None else ""
-        table.add_row(name, rows, str(len(profile.columns)), seconds, outcome.file or "")
+        table.add_row(outcome.cluster, outcome.dataset, rows, str(len(profile.columns)), seconds)
     if outcomes:
         render.console.print(table)
     failed = sum(not outcome.ok for outcome in outcomes)
     done = len(outcomes) - failed
-    line = f"profiled {done} dataset{'s' if done != 1 else ''}"
+    line = f"profiled {done} dataset{'s' if done != 1 else ''} into clusters/<cluster>/profiles/<dataset>.yaml"
     if failed:
         line += f", [red]{failed} failed[/]"
     render.console.print(line, highlight=False)

@@ -45,22 +45,23 @@ def clusters_table(rows: list[dict[str, Any]]) -> None:
     if not rows:
         console.print("no clusters yet: create one with [bold]vedder new cluster NAME[/]")
         return
-    table = Table(title="Clusters", title_justify="left", header_style="bold")
+    table = Table(title="Clusters", title_justify="left", header_style="bold", show_edge=False)
     table.add_column("cluster", style="cyan", no_wrap=True)
-    table.add_column("title")
-    table.add_column("owners")
-    for label in ("datasets", "profiled", "docs", "pairs", "candidates"):
-        table.add_column(label, justify="right")
+    table.add_column("title", min_width=14)
+    table.add_column("team", no_wrap=True)
+    for label in ("datasets", "docs", "pairs", "candidates"):
+        table.add_column(label, justify="right", no_wrap=True)
     for row in rows:
-        owners = row["team"] or ""
-        if row["contacts"]:
-            owners += f" ({', '.join(row['contacts'])})" if owners else ", ".join(row["contacts"])
-        profiled = f"{row['profiled']}/{row['datasets']}"
+        datasets = str(row["datasets"])
+        unprofiled = row["datasets"] - row["profiled"]
+        if unprofiled:
+            datasets += f" [yellow]({unprofiled} unprofiled)[/]"
         table.add_row(
-            row["name"], row["title"] or "", owners, str(row["datasets"]), profiled,
+            row["name"], row["title"] or "", row["team"] or "", datasets,
             str(row["docs"]), str(row["pairs"]), str(row["candidates"]),
         )
     console.print(table)
+    console.print("[dim]owners, datasets and pairs of one cluster: vedder show CLUSTER[/]")
 
 
 def problems_footer(problems: list[Any], *, limit: int = 10) -> None:
@@ -101,14 +102,17 @@ def cluster_detail(detail: dict[str, Any]) -> None:
         lines.append(f"topics: {', '.join(detail['topics'])}")
     console.print(Panel("\n".join(lines), title=detail["name"], title_align="left"))
 
-    datasets = Table(title="Datasets", title_justify="left", header_style="bold")
-    for label in ("dataset", "table", "columns", "described", "rows", "profiled at"):
-        datasets.add_column(label, justify="right" if label in {"columns", "rows"} else "left")
+    datasets = Table(title="Datasets", title_justify="left", header_style="bold", show_edge=False)
+    datasets.add_column("dataset", no_wrap=True)
+    datasets.add_column("table", overflow="fold")
+    for label in ("columns", "described", "rows"):
+        datasets.add_column(label, justify="right", no_wrap=True)
+    datasets.add_column("profiled", no_wrap=True)
     for d in detail["datasets"]:
         described = f"{d['described']:.0%}" if d["described"] is not None else "-"
         rows = f"{d['rows']:,}" if d["rows"] is not None else "-"
-        datasets.add_row(d["name"], d["table"], str(d["columns"]), described, rows,
-                         d["profiled_at"] or "[yellow]not profiled[/]")
+        profiled = str(d["profiled_at"])[:10] if d["profiled_at"] else "[yellow]not yet[/]"
+        datasets.add_row(d["name"], d["table"], str(d["columns"]), described, rows, profiled)
     console.print(datasets)
 
     if detail["docs"]:

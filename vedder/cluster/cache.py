@@ -11,10 +11,12 @@ The cache is disposable: a missing, corrupt, foreign or out-of-date file is
 ignored and rebuilt, never an error. Writes go to a temporary file that is
 renamed over the old one, so a reader never sees half a cache.
 
-Unpickling runs code named in the file, and a repository can hold a crafted
-``.vedder/`` (a pull request from a fork, run by CI), so the reader only
-accepts the model classes and plain containers; anything else marks the cache
-corrupt.
+Results are stored as plain tuples (:func:`encode`) and rebuilt into model
+objects on load (:func:`decode`): calling a dataclass with a tuple is twice as
+fast as unpickling the instance, and a cache of plain values lets the reader
+refuse every class and function. That matters because a repository can hold a
+crafted ``.vedder/`` (a pull request from a fork, run by CI) and unpickling
+otherwise runs whatever the file names.
 """
 
 from __future__ import annotations
@@ -31,7 +33,20 @@ from pathlib import Path
 from typing import Any
 
 from vedder import __version__
-from vedder.cluster import model
+from vedder.cluster.model import (
+    Cluster,
+    Column,
+    ColumnProfile,
+    Dataset,
+    Doc,
+    Freshness,
+    Owners,
+    Pair,
+    Partition,
+    Problem,
+    Profile,
+    ValueShare,
+)
 
 CACHE_NAME = "cluster-cache.pickle"
 # Bump when what a parse returns changes shape or meaning.
@@ -42,20 +57,16 @@ FORMAT = 1
 # cache so the next load reparses them (the "racy git" problem).
 RACY_WINDOW_NS = 2_000_000_000
 
-Entry = tuple[int, int, str, Any]  # size, mtime_ns, parse key (e.g. SQL dialect), result
+# size, mtime_ns, parse key (e.g. the SQL dialect), encoded parse result
+Entry = tuple[int, int, str, Any]
 
-_ALLOWED = frozenset(
-    name
-    for name in dir(model)
-    if isinstance(getattr(model, name), type) and getattr(model, name).__module__ == model.__name__
-)
 _MISS: Any = object()
 
 
-class _ModelUnpickler(pickle.Unpickler):
+class _PlainUnpickler(pickle.Unpickler):
+    """The cache holds only tuples, lists, dicts and scalars: refuse any class or function."""
+
     def find_class(self, module: str, name: str) -> Any:
-        if module == model.__name__ and name in _ALLOWED:
-            return getattr(model, name)
         raise pickle.UnpicklingError(f"unexpected {module}.{name} in the cluster cache")
 
 
@@ -91,7 +102,7 @@ class FileCache:
         path = cache_dir / CACHE_NAME
         try:
             with path.open("rb") as handle:
-                data = _ModelUnpickler(io.BufferedReader(handle, 1 << 20)).load()
+                data = _PlainUnpickler(io.BufferedReader(handle, 1 << 20)).load()
         except Exception:  # missing, unreadable, truncated, foreign: start afresh
             return cls(path)
         if (
@@ -103,7 +114,7 @@ class FileCache:
         return cls(path, data["entries"])
 
     def get(self, rel: str, size: int, mtime_ns: int, key: str) -> Any:
-        """The cached result, or ``MISS``."""
+        """The cached (encoded) result, or ``MISS``."""
         entry = self.entries.get(rel)
         if entry is not None and entry[0] == size and entry[1] == mtime_ns and entry[2] == key:
             self.hits += 1
@@ -150,3 +161,153 @@ class FileCache:
 
 
 MISS = _MISS
+
+
+# --- the codec: parse results <-> plain tuples ---------------------------------
+#
+# Positional, in dataclass field order; tests/test_cluster_cache.py checks that
+# every field of every model class survives a round trip, so a field added to
+# the model without a line here fails loudly instead of vanishing from cache hits.
+
+
+def _problem_out(p: Problem) -> tuple[Any, ...]:
+    return (p.path, p.line, p.code, p.message, p.hint, p.severity)
+
+
+def _column_out(c: Column) -> tuple[Any, ...]:
+    return (c.name, c.type, c.description, c.synonyms, c.avoid, c.line)
+
+
+def _column_profile_out(c: ColumnProfile) -> tuple[Any, ...]:
+    top = None if c.top_values is None else [(v.value, v.count, v.share) for v in c.top_values]
+    return (
+        c.name,
+        c.type,
+        c.null_fraction,
+        c.distinct_count,
+        c.distinct_approximate,
+        c.min,
+        c.max,
+        top,
+        c.line,
+    )
+
+
+def _value_out(kind: str, v: Any) -> Any:
+    if kind == "dataset":
+        return (
+            v.name,
+            v.table,
+            v.path,
+            v.description,
+            None if v.partition is None else (v.partition.column, v.partition.granularity),
+            None
+            if v.freshness is None
+            else (v.freshness.column, v.freshness.warn_after, v.freshness.error_after),
+            [_column_out(c) for c in v.columns],
+            v.lines,
+        )
+    if kind in ("pair", "candidate"):
+        return (
+            v.slug,
+            v.path,
+            v.questions,
+            v.sql,
+            v.sql_line,
+            v.verified_by,
+            v.verified_at,
+            v.tags,
+            v.status,
+            v.meta,
+            v.lines,
+        )
+    if kind == "doc":
+        return (v.name, v.path, v.body, v.title, v.tags, v.datasets, v.body_line, v.lines)
+    if kind == "profile":
+        return (
+            v.dataset,
+            v.table,
+            v.path,
+            v.profiled_at,
+            v.row_count,
+            v.sample,
+            v.partition_column,
+            v.partition_min,
+            v.partition_max,
+            [_column_profile_out(c) for c in v.columns],
+            v.duration_ms,
+            v.lines,
+        )
+    # cluster.yaml: the header only; children are assembled from their own files
+    return (
+        v.name,
+        v.path,
+        v.title,
+        v.description,
+        (v.owners.team, v.owners.contacts),
+        v.topics,
+        v.warehouse,
+        v.lines,
+    )
+
+
+def _value_in(kind: str, t: Any) -> Any:
+    if kind == "dataset":
+        name, table, path, description, partition, freshness, columns, lines = t
+        return Dataset(
+            name,
+            table,
+            path,
+            description,
+            None if partition is None else Partition(*partition),
+            None if freshness is None else Freshness(*freshness),
+            [Column(*c) for c in columns],
+            lines,
+        )
+    if kind in ("pair", "candidate"):
+        return Pair(*t)
+    if kind == "doc":
+        return Doc(*t)
+    if kind == "profile":
+        *head, columns, duration_ms, lines = t
+        return Profile(
+            *head,
+            [
+                ColumnProfile(
+                    *c[:7],
+                    None if c[7] is None else [ValueShare(*v) for v in c[7]],
+                    c[8],
+                )
+                for c in columns
+            ],
+            duration_ms,
+            lines,
+        )
+    name, path, title, description, owners, topics, warehouse, lines = t
+    return Cluster(
+        name,
+        path,
+        title,
+        description,
+        Owners(*owners),
+        topics,
+        warehouse,
+        lines=lines,
+    )
+
+
+def encode(kind: str, result: tuple[Any, list[Problem]]) -> tuple[Any, ...]:
+    """A parse result (model object or None, problems) as plain values."""
+    value, problems = result
+    return (
+        None if value is None else _value_out(kind, value),
+        [_problem_out(p) for p in problems],
+    )
+
+
+def decode(kind: str, data: tuple[Any, ...]) -> tuple[Any, list[Problem]]:
+    value, problems = data
+    return (
+        None if value is None else _value_in(kind, value),
+        [Problem(*p) for p in problems],
+    )

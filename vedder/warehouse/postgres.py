@@ -62,6 +62,9 @@ class PostgresWarehouse(DbapiBackend):
                 str(params.get("options") or ""),
                 "-c default_transaction_read_only=on",
                 f"-c statement_timeout={statement_timeout_ms}",
+                # The guard reads backslashes in strings as ordinary characters;
+                # make the server agree whatever its configuration says.
+                "-c standard_conforming_strings=on",
             )
             if part
         )
