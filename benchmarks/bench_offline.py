@@ -111,7 +111,7 @@ def _substitutions_ok(found: Match, expected: list[list[str]]) -> bool:
 
 
 def judge(found: Match, case: dict[str, Any]) -> str:
-    """"right", "wrong" or "refused" for a covered case; "refused" or "wrong" otherwise."""
+    """ "right", "wrong" or "refused" for a covered case; "refused" or "wrong" otherwise."""
     if found.status != "answered":
         return "refused"
     if case["expect"] != "answered":
@@ -162,8 +162,10 @@ def _show(case: dict[str, Any], found: Match, outcome: str) -> None:
     expected = case.get("pair") or case.get("near") or case.get("of") or "-"
     got = found.pair.slug if found.pair else "-"
     print(f"  [{outcome}] {case['question']}")
-    print(f"      expected {case['expect']} {expected}; got {found.status} {got} "
-          f"sim={found.similarity:.2f} margin={found.margin:.2f}")
+    print(
+        f"      expected {case['expect']} {expected}; got {found.status} {got} "
+        f"sim={found.similarity:.2f} margin={found.margin:.2f}"
+    )
     if found.substitutions:
         print("      substitutions: " + ", ".join(f"{s.old}->{s.new}" for s in found.substitutions))
     if found.reason:
@@ -241,7 +243,9 @@ def run_demo(show: str | None) -> dict[str, Any] | None:
     project = load_project(config, use_cache=False, workers=1)
     profiled = profile_in_memory(config, project)
     if profiled:
-        print(f"\n(profiled {profiled} datasets in memory, as `make demo` does with `vedder profile`)")
+        print(
+            f"\n(profiled {profiled} datasets in memory, as `make demo` does with `vedder profile`)"
+        )
     index = Index.build(project)
     connection = duckdb.connect(str(DEMO_WAREHOUSE), read_only=True)
     outcomes: list[tuple[dict[str, Any], str]] = []

@@ -44,3 +44,32 @@ def pg_url() -> Iterator[str]:
             pytest.fail(message + " (CI must provide a server; see .ci/run)")
         pytest.skip(message)
     yield url
+
+
+DEMO_WAREHOUSE = REPO / "examples" / "warehouse" / "streaming.duckdb"
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse() -> Path:
+    """The demo DuckDB warehouse (`make test` builds it first; built here when missing)."""
+    import subprocess
+    import sys
+
+    if not DEMO_WAREHOUSE.exists():
+        generator = REPO / "examples" / "warehouse" / "generate.py"
+        subprocess.run([sys.executable, str(generator), "--out", str(DEMO_WAREHOUSE)], check=True)
+    return DEMO_WAREHOUSE
+
+
+@pytest.fixture
+def demo_project(tmp_path: Path, demo_warehouse: Path) -> Path:
+    """A vedder.yaml over the demo clusters and warehouse, with its log in a temp folder."""
+    (tmp_path / "vedder.yaml").write_text(
+        "version: 1\n"
+        f"clusters: {REPO / 'clusters'}\n"
+        f"warehouses:\n  default: {{url: \"duckdb:///{demo_warehouse}\"}}\n"
+        "model: offline\n"
+        "log: .vedder/log.db\n",
+        encoding="utf-8",
+    )
+    return tmp_path

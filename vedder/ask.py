@@ -181,7 +181,8 @@ class Session:
         target = self.project.clusters[name]
         context = self.index.context(question, name, budget_tokens=self.budget_tokens)
         toolbox = Toolbox(project=self.project, cluster=target, index=self.index,
-                          run_sql=lambda sql: self.run_sql(sql, cluster=target))
+                          run_sql=lambda sql: self.run_sql(sql, cluster=target),
+                          dialect=self.warehouse(target.warehouse).dialect)
         return answer_with_agent(
             question,
             cluster=target,

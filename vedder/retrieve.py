@@ -16,12 +16,15 @@ here too because the offline answerer must see words exactly as routing does.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
+from typing import cast
 
 import bm25s
 import numpy as np
@@ -36,43 +39,48 @@ CHARS_PER_TOKEN = 4  # rough, model-independent estimate used for budgets
 
 # --------------------------------------------------------------------------- words
 
-STOPWORDS = frozenset(
-    """a an the and or but if of at by for with about against between into through
-    during before after above below to from up down in out on off over under again
-    further then once here there when where why how all any both each few more most
-    other some such no nor not only own same so than too very s t can will just don
-    should now is are was were be been being have has had having do does did doing
-    i me my we our you your he him his she her it its they them their what which
-    who whom this that these those am would could shall may might must also as per
-    please give show tell find get return list display provide want need know like
-    many much let lets us whose yet via within across along among upon whether
-    there's what's it's that's let's does doesn't don't did didn't isn't aren't""".split()
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _word_set(
+    """a an the and or but if of at by for with about against between into through during
+    before after above below to from up down in out on off over under again further then
+    once here there when where why how all any both each few more most other some such
+    no nor not only own same so than too very s t can will just don should now is are
+    was were be been being have has had having do does did doing i me my we our you your
+    he him his she her it its they them their what which who whom this that these those
+    am would could shall may might must also as per please give tell find get
+    return list display provide want need know like many much let lets us whose yet via
+    within across along among upon whether there's what's it's that's let's does doesn't
+    don't did didn't isn't aren't"""
 )
 
 # Words that say what kind of answer a question wants (the offline answerer reads
 # them as intent) or that any data question may use: never evidence of a topic.
-INTENT_WORDS = frozenset(
-    """number count total sum average avg mean median maximum minimum max min
-    top bottom highest lowest most least fewest largest smallest biggest greatest
-    best worst longest shortest ratio proportion percentage percent share fraction
-    how many much which what data database table record records row rows result
-    results information info detail details overall all every each order ordered
-    sort sorted rank ranked descending ascending increasing decreasing alphabetical
-    alphabetically respective respectively corresponding related including include
-    includes along together breakdown broken split grouped group distribution vary
-    varies change changes difference compared comparison list lists listed show
-    shown ever entire whole give return more less fewer greater higher lower above
-    below over under than exceed exceeding exceeds""".split()
+INTENT_WORDS = _word_set(
+    """number count total sum average avg mean median maximum minimum max min top bottom
+    highest lowest most least fewest largest smallest biggest greatest best worst
+    longest shortest ratio proportion percentage percent share fraction how many much
+    which what data database table record records row rows result results information
+    info detail details overall all every each order ordered sort sorted rank ranked
+    descending ascending increasing decreasing alphabetical alphabetically respective
+    respectively corresponding related including include includes along together
+    breakdown broken split grouped group distribution vary varies change changes
+    difference compared comparison list lists listed ever entire whole give
+    return more less fewer greater higher lower above below over under than exceed
+    exceeding exceeds"""
 )
 # Plus the words of names, values and time: common to every cluster, so they say
 # nothing about which cluster a question is for (but do tell pairs apart).
-GENERIC = INTENT_WORDS | frozenset(
-    """name names value values first last latest earliest recent current currently
-    today yesterday ago past previous next week weeks month months year years day
-    days quarter date time one two three four five six seven eight nine ten eleven
-    twelve fifteen twenty thirty fifty hundred thousand million january february
-    march april may june july august september october november december monday
-    tuesday wednesday thursday friday saturday sunday""".split()
+GENERIC = INTENT_WORDS | _word_set(
+    """name names value values first last latest earliest recent current currently today
+    yesterday ago past previous next week weeks month months year years day days quarter
+    date time one two three four five six seven eight nine ten eleven twelve fifteen
+    twenty thirty fifty hundred thousand million january february march april may june
+    july august september october november december monday tuesday wednesday thursday
+    friday saturday sunday"""
 )
 
 # Groups of words a question may use for the same thing. General English and the
@@ -182,15 +190,15 @@ GENERIC_TERMS = frozenset(CANONICAL.get(stem(w), stem(w)) for w in GENERIC)
 INTENT_TERMS = frozenset(CANONICAL.get(stem(w), stem(w)) for w in INTENT_WORDS)
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words of ``text``, identifiers split, stopwords kept.
+_RAW_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?(?:-[^\W_]+)*")
 
-    A hyphenated word yields its parts and the joined form ("check-ins" gives
-    "check", "ins" and "checkins") so that it meets an identifier either way.
-    """
+
+@lru_cache(maxsize=262144)
+def _split_word(raw: str) -> tuple[str, ...]:
+    """The lower-case words of one raw token (cached: vocabularies are small, texts are not)."""
     out: list[str] = []
-    for raw in _WORD.findall(split_identifier(text)):
-        low = raw.lower().replace("’", "'")
+    for piece in _WORD.findall(split_identifier(raw)):
+        low = piece.lower().replace("’", "'")
         if "-" in low:
             parts = [p for p in low.split("-") if p]
             out.extend(parts)
@@ -199,7 +207,16 @@ def words(text: str) -> list[str]:
             out.append(low.split("'")[0] if low.endswith("'s") else low)
         else:
             out.append(low)
-    return out
+    return tuple(out)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words of ``text``, identifiers split, stopwords kept.
+
+    A hyphenated word yields its parts and the joined form ("check-ins" gives
+    "check", "ins" and "checkins") so that it meets an identifier either way.
+    """
+    return [w for raw in _RAW_WORD.findall(text) for w in _split_word(raw)]
 
 
 def term(word: str) -> str:
@@ -211,16 +228,34 @@ def term(word: str) -> str:
 _STOPWORD_STEMS = frozenset(stem(w) for w in STOPWORDS)
 
 
+@lru_cache(maxsize=262144)
+def _raw_terms(raw: str) -> tuple[str, ...]:
+    return tuple(
+        term(w) for w in _split_word(raw) if w not in STOPWORDS and stem(w) not in _STOPWORD_STEMS
+    )
+
+
 def terms(text: str) -> list[str]:
     """Comparable terms of ``text``: words without stopwords, stemmed, synonyms merged."""
-    return [
-        term(w) for w in words(text) if w not in STOPWORDS and stem(w) not in _STOPWORD_STEMS
-    ]
+    return list(chain.from_iterable(map(_raw_terms, _RAW_WORD.findall(text))))
+
+
+# "Show me ...", "List the ...": the verb that opens a request says nothing about
+# its subject, but the same word may be a noun elsewhere ("podcast shows").
+_LEADING_VERB = re.compile(
+    r"(^|[.?!;:]\s*)(?:please\s+)?(?:show|list|give|tell|display|return|find|get|provide)\b"
+    r"(?:\s+(?:me|us))?",
+    re.IGNORECASE,
+)
+
+
+def without_leading_verb(text: str) -> str:
+    return _LEADING_VERB.sub(r"\1", text)
 
 
 def topic_terms(text: str, *, generic: frozenset[str] = GENERIC_TERMS) -> list[str]:
     """Terms that say what a question is about: no ``generic`` words, no bare numbers."""
-    return [t for t in terms(text) if t not in generic and not t.isdigit()]
+    return [t for t in terms(without_leading_verb(text)) if t not in generic and not t.isdigit()]
 
 
 def estimate_tokens(text: str) -> int:
@@ -287,8 +322,27 @@ def find_countries(text: str) -> list[tuple[str, str]]:
 
 def query_terms(question: str) -> list[str]:
     """Terms of a question plus the ISO codes of countries it names."""
-    out = terms(question)
+    out = terms(without_leading_verb(question))
     out += [code.lower() for _, code in find_countries(question)]
+    return out
+
+
+_SINGLE_WORD_COUNTRIES = {
+    name: code.lower()
+    for name, code in COUNTRY_CODES.items()
+    if " " not in name and name not in STOPWORDS
+}
+_COUNTRY_TERMS = {term(name): code for name, code in _SINGLE_WORD_COUNTRIES.items()}
+
+
+def text_terms(text: str) -> list[str]:
+    """Terms of an indexed text plus the codes of the one-word countries it names.
+
+    Cheaper than :func:`query_terms` (no multi-word names), which matters when a
+    repository has hundreds of thousands of descriptions.
+    """
+    out = terms(text)
+    out += [_COUNTRY_TERMS[t] for t in _COUNTRY_TERMS.keys() & out]
     return out
 
 
@@ -457,23 +511,30 @@ class _Item:
     ref: object  # Dataset, Section or (Pair, phrasing)
 
 
-def _value_text(value: object) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value
-    return None
+def _dataset_terms(dataset: Dataset, cluster: Cluster) -> list[str]:
+    """Terms of a dataset's names, descriptions and synonyms, and of its profiled values.
 
-
-def _dataset_text(dataset: Dataset, cluster: Cluster) -> str:
-    parts = [dataset.name, dataset.table, dataset.description or ""]
+    Values count whole, stopwords or not ('NO' is Norway, 'IT' Italy).
+    """
+    values: list[str] = []
     profile = cluster.profiles.get(dataset.name)
+    for column_profile in profile.columns if profile else []:
+        for share in column_profile.top_values or []:
+            if isinstance(share.value, str):
+                values.append(share.value)
+    return terms(_dataset_text(dataset)) + [w for v in values for w in words(v)]
+
+
+def _dataset_text(dataset: Dataset) -> str:
+    parts = [dataset.name, dataset.table, dataset.description or ""]
     for column in dataset.columns:
-        parts += [column.name, column.description or "", " ".join(column.synonyms)]
-        column_profile = profile.column(column.name) if profile else None
-        for share in (column_profile.top_values or []) if column_profile else []:
-            text = _value_text(share.value)
-            if text:
-                parts.append(text)
-    return " ".join(parts)
+        parts.append(column.name)
+        if column.description:
+            parts.append(column.description)
+        parts.extend(column.synonyms)
+    # Each word once: whether a dataset mentions a word matters for routing, how
+    # often its column descriptions repeat it does not, and it halves the work.
+    return " ".join(dict.fromkeys(" ".join(parts).split()))
 
 
 class Index:
@@ -499,14 +560,21 @@ class Index:
     def build(cls, project: Project, *, threshold: float | None = None) -> Index:
         """Index every cluster of ``project``; ``threshold`` overrides the coverage cut-off."""
         index = cls(project, DEFAULT_THRESHOLD if threshold is None else threshold)
-        index._collect()
-        index._fit()
+        # Millions of small lists and no cycles among them: collecting garbage
+        # while building only costs time.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            index._collect()
+            index._fit()
+        finally:
+            if enabled:
+                gc.enable()
         return index
 
-    def _add(self, cluster: int, kind: str, ref: object, text: str, repeat: int = 1) -> None:
-        tokens = query_terms(text) if kind != "dataset" else terms(text)
+    def _add(self, cluster: int, kind: str, ref: object, tokens: list[str]) -> None:
         self.items.append(_Item(cluster, kind, ref))
-        self.item_terms.append(tokens * repeat)
+        self.item_terms.append(tokens)
 
     def _collect(self) -> None:
         for ci, name in enumerate(self.cluster_names):
@@ -514,32 +582,36 @@ class Index:
             about = " ".join(
                 [name, cluster.title or "", cluster.description or "", " ".join(cluster.topics)]
             )
-            self._add(ci, "cluster", cluster, about, repeat=2)  # what owners say it covers
+            self._add(ci, "cluster", cluster, text_terms(about) * 2)  # what owners say it covers
             for dataset in cluster.datasets.values():
-                self._add(ci, "dataset", dataset, _dataset_text(dataset, cluster))
+                self._add(ci, "dataset", dataset, _dataset_terms(dataset, cluster))
             for doc in cluster.docs:
                 head = " ".join([doc.title or "", " ".join(doc.tags), " ".join(doc.datasets)])
                 for section in split_sections(doc):
-                    self._add(ci, "doc", section, f"{head} {section.heading} {section.text}")
+                    text = f"{head} {section.heading} {section.text}"
+                    self._add(ci, "doc", section, text_terms(text))
             for pair in cluster.pairs:
                 for k, question in enumerate(pair.questions):
-                    self._add(ci, "pair", (pair, k), f"{question} {' '.join(pair.tags)}")
+                    text = f"{question} {' '.join(pair.tags)}"
+                    self._add(ci, "pair", (pair, k), text_terms(text))
 
     def _fit(self) -> None:
-        vocab: dict[str, int] = {}
-        ids = [[vocab.setdefault(t, len(vocab)) for t in toks] for toks in self.item_terms]
+        # Vocabulary and ids built with C-level helpers: a large repository has
+        # millions of terms, and a Python loop over them dominates the build.
+        vocab = {t: i for i, t in enumerate(dict.fromkeys(chain.from_iterable(self.item_terms)))}
+        lookup = vocab.__getitem__
+        ids = [list(map(lookup, toks)) for toks in self.item_terms]
         if "" not in vocab:
             vocab[""] = len(vocab)  # lets an empty item exist; it never matches
         if ids:
             self.bm25.index((ids, vocab), show_progress=False)
         self.vocab = vocab
         per_cluster: list[set[str]] = [set() for _ in self.cluster_names]
-        df: dict[str, int] = defaultdict(int)
-        for item, toks in zip(self.items, self.item_terms):
+        df: Counter[str] = Counter()
+        for item, toks in zip(self.items, self.item_terms, strict=True):
             unique = set(toks)
             per_cluster[item.cluster] |= unique
-            for t in unique:
-                df[t] += 1
+            df.update(unique)
         self.df = dict(df)
         self.cluster_terms = [frozenset(s) for s in per_cluster]
         self._item_cluster = np.array([i.cluster for i in self.items], dtype=np.int32)
@@ -594,10 +666,10 @@ class Index:
         ci = self.cluster_names.index(cluster)
         known = self.cluster_terms[ci]
         # "best-rated" also yields "bestrated": useful when a cluster knows it, noise if not.
-        joined = {term("".join(w.lower().split("-"))) for w in re.findall(r"\w+(?:-\w+)+", question)}
-        topic = [
-            t for t in dict.fromkeys(topic_terms(question)) if t not in joined or t in self.df
-        ]
+        joined = {
+            term("".join(w.lower().split("-"))) for w in re.findall(r"\w+(?:-\w+)+", question)
+        }
+        topic = [t for t in dict.fromkeys(topic_terms(question)) if t not in joined or t in self.df]
         countries = {phrase: code.lower() for phrase, code in find_countries(question)}
         country_terms = {term(w) for phrase in countries for w in phrase.split()}
         topic = [t for t in topic if t not in country_terms]
@@ -647,7 +719,7 @@ class Index:
             if score <= 0 or len(out) >= limit:
                 break
             item = self.items[int(i)]
-            pair, k = item.ref  # type: ignore[misc]
+            pair, k = cast("tuple[Pair, int]", item.ref)
             if pair.path in seen:
                 continue
             seen.add(pair.path)
@@ -737,8 +809,9 @@ def _dataset_slice(
         chosen.append(piece)
         used += cost
     keep = {c.name for c in chosen}
-    in_manifest_order = tuple(c for c in (_column_slice(col, values(col)) for col in dataset.columns)
-                              if c.name in keep)
+    in_manifest_order = tuple(
+        c for c in (_column_slice(col, values(col)) for col in dataset.columns) if c.name in keep
+    )
     return DatasetSlice(
         dataset.name,
         dataset.table,
@@ -789,7 +862,7 @@ def _pack(
         slice_ = _dataset_slice(
             cluster.datasets[name], cluster, tokens, score, min(limit - used, room()) - separator
         )
-        if slice_ is None or not slice_.columns and cluster.datasets[name].columns:
+        if slice_ is None or (not slice_.columns and cluster.datasets[name].columns):
             context.dropped += 1
             continue
         context.datasets.append(slice_)
@@ -802,10 +875,17 @@ def _pack(
             context.docs.append(full)
             used += cost
             continue
-        keep_chars = (room() - separator - estimate_tokens(_render_doc(
-            DocSlice(section.doc.path, section.heading, "", score, True)))) * CHARS_PER_TOKEN
+        keep_chars = (
+            room()
+            - separator
+            - estimate_tokens(
+                _render_doc(DocSlice(section.doc.path, section.heading, "", score, True))
+            )
+        ) * CHARS_PER_TOKEN
         if keep_chars >= 200:
-            cut = DocSlice(section.doc.path, section.heading, section.text[:keep_chars], score, True)
+            cut = DocSlice(
+                section.doc.path, section.heading, section.text[:keep_chars], score, True
+            )
             context.docs.append(cut)
             used += estimate_tokens(_render_doc(cut)) + separator
         else:

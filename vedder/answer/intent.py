@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -21,10 +22,16 @@ AGGREGATE_WORDS: tuple[tuple[str, str], ...] = (
     ("avg", r"\b(average|averages|avg|mean)\b"),
     ("median", r"\bmedian\b"),
     ("distinct", r"\b(unique|distinct)\b"),
-    ("ratio", r"\b(ratios?|rates?|proportions?|percentages?|percent|fractions?|share of|relative to|"
-              r"divide|divided|dividing)\b|%"),
-    ("count", r"\b(how many(?! (\w+ )?(seconds|minutes|hours|days|weeks|months|years|times)\b)|"
-              r"number of|count|counts|tally)\b"),
+    (
+        "ratio",
+        r"\b(ratios?|rates?|proportions?|percentages?|percent|fractions?|share of|relative to|"
+        r"divide|divided|dividing)\b|%",
+    ),
+    (
+        "count",
+        r"\b(how many(?! (\w+ )?(seconds|minutes|hours|days|weeks|months|years|times)\b)|"
+        r"number of|count|counts|tally)\b",
+    ),
     ("sum", r"\b(sum|summed|combined|altogether|in total|add(s|ed)? up)\b"),
     ("total", r"\btotal\b"),  # "total sales" is a sum, "total number of" a count
     ("max", r"\b(maximum|max)\b"),
@@ -117,9 +124,7 @@ class Intent:
 
 def group_heads(low: str) -> frozenset[str]:
     """The nouns a question breaks its answer down by ("per business category" -> category)."""
-    from vedder.retrieve import term
-
-    from vedder.retrieve import STOPWORDS
+    from vedder.retrieve import STOPWORDS, term
 
     heads = set()
     for m in _GROUP_PHRASE.finditer(low):
@@ -161,11 +166,14 @@ def read_intent(question: str, *, values: list[tuple[int, int]] | None = None) -
             directions.add("asc")
     # "by X" is a breakdown in "revenue by country", an agent in "papers by authors".
     listing = bool(_LISTING.search(low))
-    grouped = bool(_GROUP.search(low)) or (bool(aggregates) or not listing) and any(
-        not _NOT_GROUP_BEFORE.search(m.group(1))
-        and not _ORDERING_VERB.search(low[: m.start()])
-        and not re.match(r"\s+(who|that|which|whose|with)\b", low[m.end() :])
-        for m in _BY.finditer(low)
+    grouped = bool(_GROUP.search(low)) or (
+        (bool(aggregates) or not listing)
+        and any(
+            not _NOT_GROUP_BEFORE.search(m.group(1))
+            and not _ORDERING_VERB.search(low[: m.start()])
+            and not re.match(r"\s+(who|that|which|whose|with)\b", low[m.end() :])
+            for m in _BY.finditer(low)
+        )
     )
     return Intent(
         aggregates=frozenset(aggregates),
@@ -232,16 +240,15 @@ class Shape:
 
 
 def parse(sql: str, dialect: str | None = None) -> exp.Expression:
-    return sqlglot.parse_one(sql, read=dialect)
+    return cast(exp.Expression, sqlglot.parse_one(sql, read=dialect))
 
 
 def _outer_select(tree: exp.Expression) -> exp.Select | None:
     if isinstance(tree, exp.Select):
         return tree
     if isinstance(tree, exp.SetOperation):
-        return _outer_select(tree.left)
-    found = tree.find(exp.Select)
-    return found
+        return _outer_select(cast(exp.Expression, tree.left))
+    return tree.find(exp.Select)
 
 
 def _has_aggregate(node: exp.Expression) -> bool:
@@ -280,7 +287,7 @@ def _comparison_of(literal: exp.Literal) -> exp.Expression | None:
     return node if isinstance(node, _COMPARISONS) else None
 
 
-_OPERATORS = {
+_OPERATORS: dict[type[exp.Expression], str] = {
     exp.EQ: "eq", exp.NEQ: "neq", exp.GT: "gt", exp.GTE: "gt", exp.LT: "lt", exp.LTE: "lt",
     exp.Like: "like", exp.ILike: "like", exp.In: "in", exp.Between: "between",
 }  # fmt: skip
@@ -310,8 +317,15 @@ def _slots(tree: exp.Expression, tables: dict[str, str]) -> tuple[Slot, ...]:
         name = column.name.lower() if column is not None else None
         table = tables.get(column.table.lower()) if column is not None and column.table else single
         slots.append(
-            Slot(i, value, literal.is_string, "compare", name, table,
-                 _OPERATORS.get(type(comparison), ""))
+            Slot(
+                i,
+                value,
+                literal.is_string,
+                "compare",
+                name,
+                table,
+                _OPERATORS.get(type(comparison), ""),
+            )
         )
     return tuple(slots)
 
@@ -319,7 +333,7 @@ def _slots(tree: exp.Expression, tables: dict[str, str]) -> tuple[Slot, ...]:
 def read_shape(tree: exp.Expression) -> Shape:
     """The shape of a parsed statement: aggregates, ordering, grouping, limit, slots."""
     select = _outer_select(tree)
-    aggregates = {_AGGREGATES[type(n)] for n in tree.walk() if type(n) in _AGGREGATES}
+    aggregates = {_AGGREGATES[type(n)] for n in tree.walk() if type(n) in _AGGREGATES}  # type: ignore[index]
     if any(isinstance(c.this, exp.Distinct) for c in tree.find_all(exp.Count)) or any(
         s.args.get("distinct") for s in tree.find_all(exp.Select)
     ):

@@ -18,6 +18,7 @@ An overconfident wrong answer is the worst outcome, so every doubt refuses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -25,9 +26,8 @@ from typing import Literal
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from vedder.answer.intent import Intent, Shape, parse, read_intent, read_shape
+from vedder.answer.intent import Intent, Shape, Slot, parse, read_intent, read_shape
 from vedder.answer.result import Suggestion
-from vedder.answer.intent import Slot
 from vedder.answer.substitute import Plan, Substitution, apply, plan
 from vedder.answer.substitute import literal_stands_for as _literal_holds
 from vedder.answer.substitute import same_value as _same_value
@@ -35,7 +35,7 @@ from vedder.answer.values import Finder, Value, ValueRef, classify
 from vedder.cluster.model import Cluster, Pair, Project
 from vedder.retrieve import INTENT_TERMS, Index, Route, split_identifier, terms, topic_terms
 
-MIN_SIMILARITY = 0.65  # below this the closest pair is about something else
+MIN_SIMILARITY = 0.63  # below this the closest pair is about something else
 NEAR_TIE = 0.06  # a passing pair this close to a better one is not trusted
 MIN_MARGIN = 0.05  # over another passing pair that would answer differently
 CANDIDATES = 8  # pairs examined in depth per question
@@ -158,8 +158,12 @@ def cluster_facts(index: Index, name: str, dialect: str | None = None) -> Cluste
     schema = _schema_terms(cluster)
     # Words of the cluster's pairs tell pairs apart as much as its column names do:
     # "skip rate" belongs to the pair about skips, not to the one about shares.
-    pair_words = {t for pair in cluster.pairs for q in [*pair.questions, *pair.tags]
-                  for t in topic_terms(q, generic=INTENT_TERMS)}
+    pair_words = {
+        t
+        for pair in cluster.pairs
+        for q in [*pair.questions, *pair.tags]
+        for t in topic_terms(q, generic=INTENT_TERMS)
+    }
     facts_ = ClusterFacts(
         Finder({k: tuple(v) for k, v in known.items()}, schema),
         frozenset(schema),
@@ -196,8 +200,8 @@ def pair_facts(index: Index, cluster: str, pair: Pair, dialect: str | None = Non
                 for synonym in column.synonyms:
                     support.update(terms(synonym))
                 weak.update(terms(column.description or ""))
-    for column in shape.columns:
-        support.update(terms(column))
+    for name in shape.columns:
+        support.update(terms(name))
     for tag in pair.tags:
         support.update(terms(tag))
     facts = PairFacts(pair, cluster, tree, shape, frozenset(support), frozenset(weak), error)
@@ -315,9 +319,16 @@ def check_parses(asked: Asked, c: Candidate) -> str | None:
     return c.facts.error
 
 
+def _surface(text: str, stems: tuple[str, ...]) -> str:
+    """The question's own words for some terms ("price" rather than the stem "pric")."""
+    found = {t: w for w in re.findall(r"[\w'-]+", text) for t in terms(w) if t in stems}
+    return ", ".join(repr(found.get(t, t)) for t in stems)
+
+
 def check_topic(asked: Asked, c: Candidate) -> str | None:
     if c.conflicts:
-        return f"the question mentions {', '.join(c.conflicts)}, which the closest pair does not use"
+        named = _surface(asked.text, c.conflicts)
+        return f"the question mentions {named}, which the closest pair does not use"
     if c.similarity < MIN_SIMILARITY:
         return "no vetted pair is close enough to the question"
     return None
@@ -344,8 +355,12 @@ def check_aggregate(asked: Asked, c: Candidate) -> str | None:
     for kind, direction in (("max", "desc"), ("min", "asc")):
         if kind in wants and kind not in gives and direction not in _pair_directions(c):
             return f"the question asks for the {kind}imum; the closest pair does not"
-    if (words & _COUNTING and asked.intent.listing and not wants & (_COUNTING | {"ratio", "avg"})
-            and not asked.intent.directions):
+    if (
+        words & _COUNTING
+        and asked.intent.listing
+        and not wants & (_COUNTING | {"ratio", "avg"})
+        and not asked.intent.directions
+    ):
         return "the closest pair gives a number; the question asks which"
     return None
 
@@ -369,8 +384,12 @@ def check_direction(asked: Asked, c: Candidate) -> str | None:
     shape = c.facts.shape
     if wants and not c.phrasing_intent.directions and shape.limit is None and not shape.order:
         return "the question asks for the top or bottom; the closest pair ranks nothing"
-    if wants and asked.intent.single and shape.limit is None and not shape.scalar and not (
-        shape.aggregates & {"max", "min"}
+    if (
+        wants
+        and asked.intent.single
+        and shape.limit is None
+        and not shape.scalar
+        and not (shape.aggregates & {"max", "min"})
     ):
         return "the question asks for the single top or bottom item; the closest pair lists all"
     if c.phrasing_intent.directions and not wants and c.facts.shape.limit is not None:
@@ -385,27 +404,42 @@ def check_grouping(asked: Asked, c: Candidate) -> str | None:
             return "the question asks for a breakdown the closest pair does not have"
         unknown = [h for h in asked.intent.group_heads if h not in c.facts.support]
         if unknown:
-            return f"the question breaks down by {', '.join(sorted(unknown))}; the closest pair does not"
+            by = ", ".join(sorted(unknown))
+            return f"the question breaks down by {by}; the closest pair does not"
     if c.phrasing_intent.grouped and not asked.intent.grouped and not asked.intent.listing:
         return "the closest pair gives a breakdown the question does not ask for"
     if asked.intent.grouped and c.phrasing_intent.grouped:
         asked_words = set(asked.topic) | asked.intent.group_heads
         missing = [h for h in c.phrasing_intent.group_heads if h not in asked_words]
         if missing and c.phrasing_intent.group_heads:
-            return f"the closest pair breaks down by {', '.join(sorted(missing))}; the question does not"
+            by = ", ".join(sorted(missing))
+            return f"the closest pair breaks down by {by}; the question does not"
     return None
 
 
 def check_result_kind(asked: Asked, c: Candidate) -> str | None:
     shape = c.facts.shape
     wants = asked.intent.aggregates
-    if ("count" in wants and not asked.intent.grouped and shape.listing and not shape.aggregates
-            and "count" not in c.phrasing_intent.aggregates):
+    if (
+        "count" in wants
+        and not asked.intent.grouped
+        and shape.listing
+        and not shape.aggregates
+        and "count" not in c.phrasing_intent.aggregates
+    ):
         return "the question asks how many; the closest pair lists rows"
     one_number = wants & {"count", "sum", "total", "avg", "median", "ratio", "max", "min"}
-    if (one_number and not asked.intent.grouped and not asked.intent.listing
-            and not asked.intent.directions and shape.grouped and not c.phrasing_intent.grouped
-            and shape.limit is None and shape.listing and not c.phrasing_intent.listing):
+    if (
+        one_number
+        and not asked.intent.grouped
+        and not asked.intent.listing
+        and not asked.intent.directions
+        and shape.grouped
+        and not c.phrasing_intent.grouped
+        and shape.limit is None
+        and shape.listing
+        and not c.phrasing_intent.listing
+    ):
         return "the question asks for one number; the closest pair gives one per group"
     numeric = wants | asked.intent.directions
     if asked.intent.listing and not numeric and shape.scalar:
@@ -479,8 +513,17 @@ def _candidates(
             intent = read_intent(phrasing, values=spans)
             computes |= intent.aggregates
             if best is None or sim > best.similarity:
-                best = Candidate(sp.cluster, sp.pair, phrasing, sim, facts, values, intent,
-                                 conflicts=conflicting, recall_p=recall_p)
+                best = Candidate(
+                    sp.cluster,
+                    sp.pair,
+                    phrasing,
+                    sim,
+                    facts,
+                    values,
+                    intent,
+                    conflicts=conflicting,
+                    recall_p=recall_p,
+                )
         if best is not None:
             best.computes = frozenset(computes)
             out.append(best)
@@ -533,7 +576,7 @@ def _different(a: Candidate, b: Candidate) -> bool:
 
 
 def _confidence(similarity: float, margin: float, substituted: bool) -> float:
-    """0..1 from closeness and margin; an adapted pair is a little less certain than a verbatim one."""
+    """0..1 from closeness and margin; an adapted pair is a little less sure than a verbatim one."""
     closeness = (similarity - MIN_SIMILARITY) / (1 - MIN_SIMILARITY)
     lead = min(margin / 0.2, 1.0)
     value = 0.5 + 0.3 * max(closeness, 0.0) + 0.2 * lead
@@ -559,16 +602,27 @@ def match(
     best_route = max((r.score for r in routes if r.covered), default=0.0)
     covered = [r.cluster for r in routes if r.covered and r.score >= best_route - ROUTE_GAP]
     if not covered:
-        return Match(question, "not_covered", routes=routes, clusters=everything,
-                     reason="no cluster covers this question")
+        return Match(
+            question,
+            "not_covered",
+            routes=routes,
+            clusters=everything,
+            reason="no cluster covers this question",
+        )
     asked_by_cluster = {
         name: read_question(question, cluster_facts(index, name, dialect).finder)
         for name in covered
     }
     candidates = _candidates(index, asked_by_cluster, covered, dialect)
     if not candidates:
-        return Match(question, "not_covered", cluster=covered[0], routes=routes,
-                     clusters=everything, reason="no vetted pair in the covering clusters is close")
+        return Match(
+            question,
+            "not_covered",
+            cluster=covered[0],
+            routes=routes,
+            clusters=everything,
+            reason="no vetted pair in the covering clusters is close",
+        )
     examined = [_examine(asked_by_cluster[c.cluster], c) for c in candidates]
     return _decide(question, examined, routes, everything, dialect)
 
@@ -584,9 +638,16 @@ def _decide(
     passing = [c for c in examined if c.problem is None]
 
     def refuse(reason: str) -> Match:
-        return Match(question, "not_covered", cluster=top.cluster, similarity=top.similarity,
-                     reason=reason, suggestions=_suggestions(examined), routes=routes,
-                     clusters=everything)
+        return Match(
+            question,
+            "not_covered",
+            cluster=top.cluster,
+            similarity=top.similarity,
+            reason=reason,
+            suggestions=_suggestions(examined),
+            routes=routes,
+            clusters=everything,
+        )
 
     if not passing:
         return refuse(top.problem or "no vetted pair matches")

@@ -70,8 +70,8 @@ def _column_holds(slot: Slot, value: Value) -> bool:
     if slot.column is None:
         return False
     return any(
-        ref.column.lower() == slot.column and (slot.table is None or ref.table is None
-                                                or ref.table.lower() == slot.table)
+        ref.column.lower() == slot.column
+        and (slot.table is None or ref.table is None or ref.table.lower() == slot.table)
         for ref in value.refs
     )
 
@@ -138,17 +138,22 @@ def plan(asked: list[Value], pair_values: list[Value], slots: tuple[Slot, ...]) 
     # ("SE" asked, "... = 'SE'" in the SQL): after substitutions, so that the end
     # of a date range is not taken for a year the question names.
     for value in list(open_asked):
-        if any(literal_stands_for(s, value) for s in slots if s.role != "other" and s.index not in used):
+        if any(
+            literal_stands_for(s, value) for s in slots if s.role != "other" and s.index not in used
+        ):
             open_asked.remove(value)
             kept.append(value.text)
     if open_asked:
         names = ", ".join(repr(v.text) for v in open_asked)
-        return Plan(problem=f"the question names {names}, which the closest vetted pair "
-                            "neither uses nor can be adapted to")
+        return Plan(
+            problem=f"the question names {names}, which the closest vetted pair "
+            "neither uses nor can be adapted to"
+        )
     if open_pair:
         names = ", ".join(repr(v.text) for v in open_pair)
-        return Plan(problem=f"the closest vetted pair is about {names}, "
-                            "which the question does not mention")
+        return Plan(
+            problem=f"the closest vetted pair is about {names}, which the question does not mention"
+        )
     return Plan(tuple(substitutions), tuple(kept))
 
 
@@ -255,6 +260,8 @@ def apply(tree: exp.Expression, substitutions: tuple[Substitution, ...]) -> exp.
         change = by_index.get(i)
         if change is None:
             continue
-        node = exp.Literal.string(change.new) if literal.is_string else exp.Literal.number(change.new)
+        node = (
+            exp.Literal.string(change.new) if literal.is_string else exp.Literal.number(change.new)
+        )
         literal.replace(node)
     return copy

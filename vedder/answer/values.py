@@ -18,10 +18,21 @@ from vedder.retrieve import COUNTRY_CODES, STOPWORDS, find_countries, term, word
 
 Kind = str  # "number", "year", "date", "month", "weekday", "country", "string"
 
-MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
-WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
@@ -190,7 +201,9 @@ class Finder:
         return out
 
     def _dates(self, text: str) -> list[Value]:
-        return [Value(m.group(0), "date", m.group(0), m.start(), m.end()) for m in _DATE.finditer(text)]
+        return [
+            Value(m.group(0), "date", m.group(0), m.start(), m.end()) for m in _DATE.finditer(text)
+        ]
 
     def _word_spans(self, text: str) -> list[tuple[str, int, int]]:
         return [(m.group(0), m.start(), m.end()) for m in _WORDS_RE.finditer(text)]
@@ -238,8 +251,16 @@ class Finder:
                     continue  # "us", "uk" as words, not countries
                 if _CURRENCY_AFTER.match(text[m.end() :]):
                     continue  # "US dollars" names a currency
-                out.append(Value(surface, "country", code.lower(), m.start(), m.end(),
-                                 refs=self._refs(code.lower())))
+                out.append(
+                    Value(
+                        surface,
+                        "country",
+                        code.lower(),
+                        m.start(),
+                        m.end(),
+                        refs=self._refs(code.lower()),
+                    )
+                )
         return out
 
     def _calendar(self, text: str) -> list[Value]:
@@ -271,7 +292,8 @@ class Finder:
                     continue  # "one of", "each one": not a count
                 previous = words(text[:start])[-1:] or [""]
                 if low in ("hundred", "thousand", "million") and not (
-                    previous[0] in ("a", "one") or previous[0] in NUMBER_WORDS
+                    previous[0] in ("a", "one")
+                    or previous[0] in NUMBER_WORDS
                     or previous[0].isdigit()
                 ):
                     continue
@@ -306,23 +328,34 @@ class Finder:
             ):
                 continue
             norm = normalise(surface)
-            out.append(Value(surface, "string", norm, start, start + len(surface),
-                             refs=self._refs(norm)))
+            out.append(
+                Value(surface, "string", norm, start, start + len(surface), refs=self._refs(norm))
+            )
         return out
 
 
 def _merge_magnitudes(text: str, numbers: list[Value]) -> list[Value]:
-    """"a hundred thousand" is one number, not two."""
+    """ "a hundred thousand" is one number, not two."""
     numbers = sorted(numbers, key=lambda v: v.start)
     merged: list[Value] = []
     for value in numbers:
         if merged and value.kind == "number" and merged[-1].kind == "number":
             gap = text[merged[-1].end : value.start]
             prev = merged[-1]
-            if gap.strip() == "" and value.norm in ("100", "1000", "1000000") and prev.end <= value.start:
+            if (
+                gap.strip() == ""
+                and value.norm in ("100", "1000", "1000000")
+                and prev.end <= value.start
+            ):
                 total = float(prev.norm) * float(value.norm)
-                merged[-1] = Value(text[prev.start : value.end], "number", number_norm(total),
-                                   prev.start, value.end, prev.role or value.role)
+                merged[-1] = Value(
+                    text[prev.start : value.end],
+                    "number",
+                    number_norm(total),
+                    prev.start,
+                    value.end,
+                    prev.role or value.role,
+                )
                 continue
         merged.append(value)
     return merged

@@ -12,7 +12,6 @@ import typer
 from vedder.cli import render, state
 
 if TYPE_CHECKING:
-    from vedder.answer.result import Answer
     from vedder.ask import Session
 
 # ask exits 0 when answered, 1 when not covered, 2 on errors (like lint: findings vs failures)

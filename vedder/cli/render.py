@@ -47,8 +47,8 @@ def clusters_table(rows: list[dict[str, Any]]) -> None:
         return
     table = Table(title="Clusters", title_justify="left", header_style="bold", show_edge=False)
     table.add_column("cluster", style="cyan", no_wrap=True)
-    table.add_column("title", min_width=14)
-    table.add_column("team", no_wrap=True)
+    table.add_column("title", min_width=10)
+    table.add_column("team", min_width=10, overflow="fold")
     for label in ("datasets", "docs", "pairs", "candidates"):
         table.add_column(label, justify="right", no_wrap=True)
     for row in rows:

@@ -147,7 +147,7 @@ class FileCache:
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{CACHE_NAME}.")
             with os.fdopen(fd, "wb") as handle:
                 pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
+            Path(tmp).replace(self.path)
             tmp = None
         except (OSError, pickle.PicklingError):
             # A read-only checkout or a full disk: loading still works, only slower.
@@ -269,19 +269,32 @@ def _value_in(kind: str, t: Any) -> Any:
     if kind == "doc":
         return Doc(*t)
     if kind == "profile":
-        *head, columns, duration_ms, lines = t
         return Profile(
-            *head,
+            t[0],
+            t[1],
+            t[2],
+            t[3],
+            t[4],
+            t[5],
+            t[6],
+            t[7],
+            t[8],
             [
                 ColumnProfile(
-                    *c[:7],
+                    c[0],
+                    c[1],
+                    c[2],
+                    c[3],
+                    c[4],
+                    c[5],
+                    c[6],
                     None if c[7] is None else [ValueShare(*v) for v in c[7]],
                     c[8],
                 )
-                for c in columns
+                for c in t[9]
             ],
-            duration_ms,
-            lines,
+            t[10],
+            t[11],
         )
     name, path, title, description, owners, topics, warehouse, lines = t
     return Cluster(

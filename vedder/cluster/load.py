@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from vedder.cluster.cache import MISS, FileCache
+from vedder.cluster.cache import MISS, FileCache, decode, encode
 from vedder.cluster.model import (
     Cluster,
     Column,
@@ -81,7 +81,8 @@ DEFAULT_DIALECT = "duckdb"
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 1500
-CHUNK_FILES = 200
+# From this many files on, a load leaves its objects to reference counting alone.
+FREEZE_MIN_FILES = 2000
 
 FileResult = tuple[Any, list[Problem]]  # (model object or None, problems)
 
@@ -97,7 +98,9 @@ def read_text(path: Path, rel: str) -> tuple[str | None, list[Problem]]:
         return None, [_not_a_file(rel)]
     except OSError as exc:
         return None, [
-            Problem(rel, None, "unreadable", f"cannot read: {exc.strerror or exc}", "check permissions")
+            Problem(
+                rel, None, "unreadable", f"cannot read: {exc.strerror or exc}", "check permissions"
+            )
         ]
     try:
         text = data.decode("utf-8")
@@ -118,7 +121,9 @@ def read_text(path: Path, rel: str) -> tuple[str | None, list[Problem]]:
 
 
 def _not_a_file(rel: str) -> Problem:
-    return Problem(rel, None, "not-a-file", "expected a file but found a folder", "rename or remove it")
+    return Problem(
+        rel, None, "not-a-file", "expected a file but found a folder", "rename or remove it"
+    )
 
 
 def _yaml(text: str, check: Checker) -> tuple[Any, bool]:
@@ -210,12 +215,12 @@ def parse_dataset(text: str, path: str) -> tuple[Dataset | None, list[Problem]]:
         seen.add(lowered)
         columns.append(
             Column(
-                name=col["name"],
-                type=col.get("type"),
-                description=col.get("description"),
-                synonyms=col.get("synonyms", []),
-                avoid=col.get("avoid"),
-                line=line,
+                col["name"],
+                col.get("type"),
+                col.get("description"),
+                col.get("synonyms", []),
+                col.get("avoid"),
+                line,
             )
         )
     partition = values.get("partition")
@@ -479,6 +484,7 @@ _SQL_HINTS = {
     "pair-multiple-statements": "keep one statement per pair; split the file",
 }
 _TOKEN_REPR = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: \d+.*?>")
+_CLASS_REPR = re.compile(r"<class 'sqlglot\.[\w.]*?(\w+)'>")
 
 
 @contextlib.contextmanager
@@ -502,10 +508,13 @@ def check_sql(sql: str, dialect: str) -> tuple[int | None, str, str] | None:
 
     try:
         with _quiet("sqlglot"):
-            statements = [s for s in sqlglot.parse(sql, read=dialect or None) if s is not None]
+            parsed = sqlglot.parse(sql, read=dialect or None)
+        # A lone `;` (after a comment) parses to a Semicolon node: no statement.
+        statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
-        description = _TOKEN_REPR.sub(r"'\1'", str(first.get("description") or exc).split("\n")[0])
+        description = str(first.get("description") or exc).split("\n")[0]
+        description = _CLASS_REPR.sub(r"\1", _TOKEN_REPR.sub(r"'\1'", description))
         near = first.get("highlight")
         message = f"SQL does not parse ({dialect}): {description}"
         if near and repr(near)[1:-1] not in description:
@@ -572,7 +581,7 @@ def _dialect(config: Config | None, warehouse: str) -> str:
 # --- finding files -----------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceFile:
     rel: str  # relative to the project root, posix style
     kind: str  # cluster, dataset, profile, doc, pair, candidate
@@ -605,9 +614,9 @@ class _Scanner:
         target = os.path.realpath(entry.path)
         return target == self.boundary or target.startswith(self.boundary + os.sep)
 
-    def refuse(self, entry: os.DirEntry[str]) -> Problem:
+    def refuse(self, entry: os.DirEntry[str], rel: str) -> Problem:
         return Problem(
-            self.rel(entry.path),
+            rel,
             None,
             "symlink-outside",
             f"symlink leads outside the repository ({os.path.realpath(entry.path)}); not read",
@@ -616,15 +625,15 @@ class _Scanner:
 
     def folder(self, path: str, name: str) -> ClusterFolder:
         found = ClusterFolder(name=name, rel=self.rel(path))
-        entries = _scandir(path, found.problems, self.rel(path))
+        entries = _scandir(path, found.problems, found.rel)
         names = {entry.name for entry in entries}
         for entry in entries:
             if entry.name.startswith("."):
                 continue
+            rel = f"{found.rel}/{entry.name}"
             if not self.inside(entry):
-                found.problems.append(self.refuse(entry))
+                found.problems.append(self.refuse(entry, rel))
                 continue
-            rel = self.rel(entry.path)
             if entry.name == CLUSTER_FILE:
                 if entry.is_dir():
                     found.problems.append(_not_a_file(rel))
@@ -642,12 +651,12 @@ class _Scanner:
                         )
                     )
                     continue
-                self.subfolder(entry, *SUBFOLDERS[entry.name], found)
+                self.subfolder(entry, rel, *SUBFOLDERS[entry.name], found)
             else:
                 close = difflib.get_close_matches(
                     entry.name, [CLUSTER_FILE, *SUBFOLDERS], n=1, cutoff=0.75
                 )
-                if close and close[0] not in names:
+                if close:
                     found.problems.append(
                         Problem(
                             rel,
@@ -658,9 +667,7 @@ class _Scanner:
                             severity="warning",
                         )
                     )
-        if found.cluster_file is None and not any(
-            p.path == f"{found.rel}/{CLUSTER_FILE}" for p in found.problems
-        ):
+        if found.cluster_file is None and CLUSTER_FILE not in names:
             found.problems.append(
                 Problem(
                     f"{found.rel}/{CLUSTER_FILE}",
@@ -672,21 +679,25 @@ class _Scanner:
             )
         return found
 
-    def subfolder(self, folder: os.DirEntry[str], kind: str, ext: str, found: ClusterFolder) -> None:
-        for entry in _scandir(folder.path, found.problems, self.rel(folder.path)):
-            if entry.name.startswith("."):
+    def subfolder(
+        self, folder: os.DirEntry[str], folder_rel: str, kind: str, ext: str, found: ClusterFolder
+    ) -> None:
+        files = found.files
+        for entry in _scandir(folder.path, found.problems, folder_rel):
+            name = entry.name
+            if name[0] == ".":
                 continue  # .gitkeep and editor files
-            rel = self.rel(entry.path)
+            rel = f"{folder_rel}/{name}"
             if not self.inside(entry):
-                found.problems.append(self.refuse(entry))
-            elif not entry.name.endswith(ext):
+                found.problems.append(self.refuse(entry, rel))
+            elif not name.endswith(ext):
                 found.problems.append(
                     Problem(
                         rel,
                         None,
                         "unknown-file",
                         f"not read: {folder.name}/ holds *{ext} files",
-                        hint=f"rename it to end in {ext}" if not entry.is_dir() else None,
+                        hint=None if entry.is_dir() else f"rename it to end in {ext}",
                         severity="warning",
                     )
                 )
@@ -695,7 +706,7 @@ class _Scanner:
             else:
                 source = self.source(entry, rel, kind, found.problems)
                 if source is not None:
-                    found.files.append(source)
+                    files.append(source)
 
     def source(
         self, entry: os.DirEntry[str], rel: str, kind: str, problems: list[Problem]
@@ -703,9 +714,7 @@ class _Scanner:
         try:
             stat = entry.stat()
         except OSError as exc:  # a dangling symlink, a race with a delete
-            problems.append(
-                Problem(rel, None, "unreadable", f"cannot read: {exc.strerror or exc}")
-            )
+            problems.append(Problem(rel, None, "unreadable", f"cannot read: {exc.strerror or exc}"))
             return None
         return SourceFile(rel, kind, stat.st_size, stat.st_mtime_ns)
 
@@ -713,16 +722,39 @@ class _Scanner:
 def _scandir(path: str, problems: list[Problem], rel: str) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(path) as listing:
-            return sorted(listing, key=lambda entry: entry.name)
+            entries = list(listing)
     except OSError as exc:
         problems.append(Problem(rel, None, "unreadable", f"cannot list: {exc.strerror or exc}"))
         return []
+    entries.sort(key=_entry_name)
+    return entries
 
 
-# --- parsing, in this process or in workers ----------------------------------
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+# --- parsing, in this process or in worker processes -------------------------
+
+Job = tuple[str, str, str]  # (path, kind, dialect)
 
 
 def _parse_file(root: str, rel: str, kind: str, dialect: str) -> FileResult:
+    try:
+        return _parse_file_unguarded(root, rel, kind, dialect)
+    except Exception as exc:  # the last line of defence: one bad file never stops a load
+        return None, [
+            Problem(
+                rel,
+                None,
+                "internal-error",
+                f"could not load this file: {type(exc).__name__}: {exc}",
+                hint="this is a bug in Vedder; please report it with the file",
+            )
+        ]
+
+
+def _parse_file_unguarded(root: str, rel: str, kind: str, dialect: str) -> FileResult:
     text, problems = read_text(Path(root, rel), rel)
     if text is None:
         return None, problems
@@ -739,34 +771,70 @@ def _parse_file(root: str, rel: str, kind: str, dialect: str) -> FileResult:
     return parse_cluster_file(text, rel)
 
 
-def _parse_chunk(root: str, jobs: list[tuple[str, str, str]]) -> list[FileResult]:
+def _parse_encoded(root: str, jobs: list[Job]) -> list[tuple[Any, ...]]:
+    return [encode(kind, _parse_file(root, rel, kind, dialect)) for rel, kind, dialect in jobs]
+
+
+def _worker() -> None:
+    """Entry point of a worker process: jobs in on stdin, encoded results out on stdout."""
+    import pickle
+    import sys
+
+    root, jobs = pickle.load(sys.stdin.buffer)
     with _gc_paused():
-        return [_parse_file(root, rel, kind, dialect) for rel, kind, dialect in jobs]
+        results = _parse_encoded(root, jobs)
+    pickle.dump(results, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    sys.stdout.buffer.flush()
 
 
-def _parse_all(
-    root: str, jobs: list[tuple[str, str, str]], workers: int
-) -> list[FileResult]:
+def _parse_all(root: str, jobs: list[Job], workers: int) -> list[tuple[Any, ...]]:
+    """Encoded parse results of ``jobs``, in order."""
     if workers > 1 and len(jobs) >= PARALLEL_MIN_FILES:
-        try:
+        with contextlib.suppress(Exception):  # no processes here, a worker died: go on alone
             return _parse_parallel(root, jobs, workers)
-        except Exception:  # no processes allowed here, a worker died: parse in-process
-            pass
-    return [_parse_file(root, rel, kind, dialect) for rel, kind, dialect in jobs]
+    return _parse_encoded(root, jobs)
 
 
-def _parse_parallel(root: str, jobs: list[tuple[str, str, str]], workers: int) -> list[FileResult]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+def _parse_parallel(root: str, jobs: list[Job], workers: int) -> list[tuple[Any, ...]]:
+    # Plain subprocesses rather than multiprocessing: spawn re-imports the
+    # caller's __main__ (a script without a main guard would run again in each
+    # worker) and fork is unsafe once a driver has started threads. Round-robin
+    # shares mix file kinds, so the processes finish at about the same time.
+    import pickle
+    import subprocess
+    import sys
 
-    # spawn, not fork: the caller may hold threads (a warehouse driver, a
-    # server) and forking a threaded process can deadlock.
-    context = multiprocessing.get_context("spawn")
-    chunks = [jobs[i : i + CHUNK_FILES] for i in range(0, len(jobs), CHUNK_FILES)]
-    results: list[FileResult] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for chunk_results in pool.map(_parse_chunk, [root] * len(chunks), chunks):
-            results.extend(chunk_results)
+    import vedder
+
+    shares = [jobs[i::workers] for i in range(workers)]
+    env = dict(os.environ)
+    package_parent = str(Path(vedder.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    command = [sys.executable, "-c", "from vedder.cluster.load import _worker; _worker()"]
+    children = [
+        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        for _ in shares[1:]
+    ]
+    try:
+        for child, share in zip(children, shares[1:], strict=True):
+            assert child.stdin is not None
+            pickle.dump((root, share), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            child.stdin.close()
+        mine = _parse_encoded(root, shares[0])  # this process takes the first share
+        parts = [mine]
+        for child in children:
+            assert child.stdout is not None
+            parts.append(pickle.load(child.stdout))
+            if child.wait() != 0:
+                raise RuntimeError("a load worker failed")
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    results: list[tuple[Any, ...]] = [()] * len(jobs)
+    for i, part in enumerate(parts):
+        results[i::workers] = part
     return results
 
 
@@ -780,7 +848,7 @@ def _default_workers() -> int:
 
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
-    # Loading allocates hundreds of thousands of objects that all stay alive;
+    # A load allocates hundreds of thousands of objects that all stay alive;
     # the cyclic collector would rescan them again and again for nothing.
     enabled = gc.isenabled()
     gc.disable()
@@ -794,9 +862,7 @@ def _gc_paused() -> Iterator[None]:
 # --- assembling --------------------------------------------------------------
 
 
-def load_project(
-    config: Config, *, use_cache: bool = True, workers: int | None = None
-) -> Project:
+def load_project(config: Config, *, use_cache: bool = True, workers: int | None = None) -> Project:
     """Every cluster under ``config.clusters_dir``, with the problems found.
 
     ``use_cache`` reuses parses of unchanged files from ``config.cache_dir``
@@ -818,11 +884,10 @@ def load_project(
             )
         )
         return project
-    if os.path.realpath(clusters_dir) != scanner.boundary and not os.path.realpath(
-        clusters_dir
-    ).startswith(scanner.boundary + os.sep):
-        # The config points outside its own folder on purpose: trust that folder.
-        scanner.boundary = os.path.realpath(clusters_dir)
+    real = os.path.realpath(clusters_dir)
+    if real != scanner.boundary and not real.startswith(scanner.boundary + os.sep):
+        # vedder.yaml points outside its own folder on purpose: trust that folder.
+        scanner.boundary = real
 
     with _gc_paused():
         folders = _scan_clusters(scanner, str(clusters_dir), project.problems)
@@ -835,6 +900,13 @@ def load_project(
         if use_cache:
             cache.keep_only(results)
             cache.save()
+        if len(results) >= FREEZE_MIN_FILES:
+            # Once re-enabled, the collector would scan every object of a large
+            # project again, several times as they age. A project holds no
+            # reference cycles, so it is still freed by reference counting
+            # when dropped; freezing only keeps the collector from rescanning.
+            del cache
+            gc.freeze()
     project.problems.sort(key=_problem_order)
     return project
 
@@ -845,22 +917,25 @@ def load_cluster(
     """One cluster folder (a path, or a name under the clusters folder), uncached."""
     path = Path(folder)
     if not path.is_absolute():
-        path = config.clusters_dir / path if not (config.root / path).is_dir() else config.root / path
+        in_clusters = config.clusters_dir / path
+        path = in_clusters if in_clusters.is_dir() else config.root / path
     scanner = _Scanner(config.root)
     found = scanner.folder(str(path), path.name)
     with _gc_paused():
         results = _results(config, [found], FileCache(None), 1, dialect=dialect)
         cluster = _assemble(found, results, config)
-    return cluster, sorted(cluster.problems, key=_problem_order)
+    return cluster, cluster.problems
 
 
-def _scan_clusters(scanner: _Scanner, clusters_dir: str, problems: list[Problem]) -> list[ClusterFolder]:
+def _scan_clusters(
+    scanner: _Scanner, clusters_dir: str, problems: list[Problem]
+) -> list[ClusterFolder]:
     folders = []
     for entry in _scandir(clusters_dir, problems, scanner.rel(clusters_dir)):
         if entry.name.startswith(".") or not entry.is_dir():
             continue  # README.md and the like may sit next to the clusters
         if not scanner.inside(entry):
-            problems.append(scanner.refuse(entry))
+            problems.append(scanner.refuse(entry, scanner.rel(entry.path)))
             continue
         folders.append(scanner.folder(entry.path, entry.name))
     return folders
@@ -886,64 +961,64 @@ def _results(
             continue
         hit = cache.get(source.rel, source.size, source.mtime_ns, "")
         if hit is MISS:
-            hit = _parse_file(root, source.rel, "cluster", "")
+            hit = _parse_encoded(root, [(source.rel, "cluster", "")])[0]
             cache.put(source.rel, source.size, source.mtime_ns, "", hit, now)
-        results[source.rel] = hit
+        results[source.rel] = decode("cluster", hit)
 
-    jobs: list[tuple[str, str, str]] = []
-    sources: list[SourceFile] = []
+    jobs: list[Job] = []
+    missed: list[SourceFile] = []
+    dialects: dict[str, str] = {}
     for folder in folders:
         header = results.get(folder.cluster_file.rel) if folder.cluster_file else None
-        warehouse = header[0].warehouse if header else "default"
-        folder_dialect = dialect or _dialect(config, warehouse)
+        warehouse = header[0].warehouse if header and header[0] else "default"
+        if warehouse not in dialects:
+            dialects[warehouse] = dialect or _dialect(config, warehouse)
+        folder_dialect = dialects[warehouse]
         for source in folder.files:
-            key = folder_dialect if source.kind in ("pair", "candidate") else ""
+            kind = source.kind
+            key = folder_dialect if kind == "pair" or kind == "candidate" else ""
             hit = cache.get(source.rel, source.size, source.mtime_ns, key)
             if hit is MISS:
-                jobs.append((source.rel, source.kind, key))
-                sources.append(source)
+                jobs.append((source.rel, kind, key))
+                missed.append(source)
             else:
-                results[source.rel] = hit
+                results[source.rel] = decode(kind, hit)
 
-    parsed = _parse_all(root, jobs, workers or _default_workers())
-    for source, job, result in zip(sources, jobs, parsed):
-        results[source.rel] = result
-        cache.put(source.rel, source.size, source.mtime_ns, job[2], result, now)
+    if jobs:
+        parsed = _parse_all(root, jobs, workers or _default_workers())
+        for source, job, encoded in zip(missed, jobs, parsed, strict=True):
+            results[source.rel] = decode(source.kind, encoded)
+            cache.put(source.rel, source.size, source.mtime_ns, job[2], encoded, now)
     return results
 
 
 def _assemble(folder: ClusterFolder, results: dict[str, FileResult], config: Config) -> Cluster:
     problems = list(folder.problems)
+    header = None
     if folder.cluster_file is not None and folder.cluster_file.rel in results:
         header, header_problems = results[folder.cluster_file.rel]
         problems.extend(header_problems)
-    else:
-        header = None
-    # A fresh object: the cached header must stay empty of children.
-    cluster = Cluster(name=folder.name, path=folder.rel)
-    if header is not None:
-        cluster.title = header.title
-        cluster.description = header.description
-        cluster.owners = header.owners
-        cluster.topics = header.topics
-        cluster.warehouse = header.warehouse
-        cluster.lines = header.lines
+    cluster = header if header is not None else Cluster(name=folder.name, path=folder.rel)
+    datasets, profiles = cluster.datasets, cluster.profiles
+    docs, pairs, candidates = cluster.docs, cluster.pairs, cluster.candidates
     for source in folder.files:
         value, file_problems = results[source.rel]
-        problems.extend(file_problems)
+        if file_problems:
+            problems.extend(file_problems)
         if value is None:
             continue
-        if source.kind == "dataset":
-            cluster.datasets[value.name] = value
-        elif source.kind == "profile":
-            cluster.profiles[value.dataset] = value
-        elif source.kind == "doc":
-            cluster.docs.append(value)
-        elif source.kind == "pair":
-            cluster.pairs.append(value)
+        kind = source.kind
+        if kind == "dataset":
+            datasets[value.name] = value
+        elif kind == "profile":
+            profiles[value.dataset] = value
+        elif kind == "doc":
+            docs.append(value)
+        elif kind == "pair":
+            pairs.append(value)
         else:
-            cluster.candidates.append(value)
-    problems.extend(validate_cluster(cluster, warehouses=config.warehouses.keys()))
+            candidates.append(value)
+    problems.extend(validate_cluster(cluster, warehouses=config.warehouses.keys() or None))
     problems.sort(key=_problem_order)
     cluster.problems = problems
     return cluster

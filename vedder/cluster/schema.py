@@ -45,6 +45,7 @@ class Shape:
     fields: Mapping[str, Kind]
     required: frozenset[str] = frozenset()
     examples: Mapping[str, str] = field(default_factory=dict)
+    fix: str | None = None  # the hint when no example fits
 
 
 class Checker:
@@ -66,7 +67,9 @@ class Checker:
     ) -> None:
         self.problems.append(Problem(self.path, line, code, message, hint, severity))
 
-    def check(self, value: Any, shape: Shape, where: str, line: int | None) -> dict[str, Any] | None:
+    def check(
+        self, value: Any, shape: Shape, where: str, line: int | None
+    ) -> dict[str, Any] | None:
         """The values of ``value`` that fit ``shape``; None when a required key is missing.
 
         ``where`` names the mapping in messages ("column 3 (user_id)").
@@ -94,6 +97,9 @@ class Checker:
         complete = True
         for key, raw in value.items():
             kind = fields.get(key) if isinstance(key, str) else None
+            if kind == STR and type(raw) is str:
+                out[key] = raw  # the common case, without the general dispatch
+                continue
             if kind is None:
                 self.report(
                     lines.get(key, here),
@@ -116,7 +122,9 @@ class Checker:
                 self.report(here, "missing-key", f"{where} has no {key!r}", hint=_hint(shape, key))
         return out if complete else None
 
-    def value(self, raw: Any, kind: Kind, key: str, where: str, line: int | None, shape: Shape) -> Any:
+    def value(
+        self, raw: Any, kind: Kind, key: str, where: str, line: int | None, shape: Shape
+    ) -> Any:
         if kind == STR:
             if isinstance(raw, str):
                 return raw
@@ -151,9 +159,10 @@ class Checker:
         elif isinstance(kind, Shape):
             checked = self.check(raw, kind, f"{where}: {key!r}", line)
             return _INVALID if checked is None else checked
-        elif isinstance(kind, ListOf):
-            if isinstance(raw, list):
-                return self.list_of(raw, kind.item, key, where, line)
+        elif isinstance(kind, ListOf) and isinstance(raw, list):
+            # Name the parent in messages when it is itself a list item.
+            nested = where not in (shape.name, "cluster.yaml")
+            return self.list_of(raw, kind.item, key, where, line, nested)
         self.wrong_type(raw, kind, key, where, line, shape)
         return _INVALID
 
@@ -176,7 +185,13 @@ class Checker:
         return items
 
     def list_of(
-        self, raw: list[Any], item_shape: Shape, key: str, where: str, line: int | None
+        self,
+        raw: list[Any],
+        item_shape: Shape,
+        key: str,
+        where: str,
+        line: int | None,
+        nested: bool = False,
     ) -> list[tuple[dict[str, Any], int | None]]:
         """Items that fit, each with its line; broken items are reported and skipped."""
         items: list[tuple[dict[str, Any], int | None]] = []
@@ -186,6 +201,8 @@ class Checker:
             label = f"{item_shape.name} {i + 1}"
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 label += f" ({item['name']})"
+            if nested:
+                label = f"{where}: {label}"
             checked = self.check(item, item_shape, label, at)
             if checked is not None:
                 items.append((checked, at))
@@ -198,7 +215,9 @@ class Checker:
             line,
             "wrong-type",
             f"{where}: {key!r} must be {_kind_name(kind)}, not {describe(raw)}",
-            hint=_quote_hint(raw) if kind in (STR, SCALAR) else _hint(shape, key),
+            hint=(_quote_hint(raw) if kind in (STR, SCALAR) else None)
+            or _hint(shape, key)
+            or f"make {key!r} {_kind_name(kind)}",
         )
 
 
@@ -251,7 +270,7 @@ def _kind_name(kind: Kind) -> str:
 
 def _hint(shape: Shape, key: str) -> str | None:
     example = shape.examples.get(key)
-    return f"for example: {example}" if example else None
+    return f"for example: {example}" if example else shape.fix
 
 
 def _quote_hint(value: Any) -> str | None:
@@ -267,6 +286,8 @@ def _example_block(shape: Shape) -> str | None:
 
 
 # --- the shapes of DESIGN.md section 1 --------------------------------------
+
+REGENERATE = "profiles are written by `vedder profile`; re-run it instead of editing"
 
 OWNERS = Shape(
     "owners",
@@ -337,7 +358,12 @@ DATASET = Shape(
 VALUE_SHARE = Shape(
     "top value",
     {"value": SCALAR, "count": INT, "share": NUMBER},
-    examples={"value": "- {value: SE, count: 400000, share: 0.2626}"},
+    required=frozenset({"count", "share"}),  # value may be null: nulls can be the top value
+    fix=REGENERATE,
+    examples={
+        "count": "- {value: SE, count: 400000, share: 0.2626}",
+        "share": "- {value: SE, count: 400000, share: 0.2626}",
+    },
 )
 
 COLUMN_PROFILE = Shape(
@@ -353,9 +379,12 @@ COLUMN_PROFILE = Shape(
         "top_values": ListOf(VALUE_SHARE),
     },
     required=frozenset({"name"}),
+    fix=REGENERATE,
 )
 
-PROFILE_PARTITION = Shape("partition", {"column": STR, "min": SCALAR, "max": SCALAR})
+PROFILE_PARTITION = Shape(
+    "partition", {"column": STR, "min": SCALAR, "max": SCALAR}, fix=REGENERATE
+)
 
 PROFILE = Shape(
     "profile",
@@ -371,6 +400,7 @@ PROFILE = Shape(
     },
     required=frozenset({"table"}),
     examples={"table": "table: analytics.podcast_streams"},
+    fix=REGENERATE,
 )
 
 DOC_FRONT_MATTER = Shape(

@@ -42,13 +42,14 @@ class YamlError(Exception):
         self.line = line
 
 
-class Map(dict):  # type: ignore[type-arg]
+class Map(dict):  # type: ignore[type-arg,unused-ignore]
     """A YAML mapping with the line of the mapping and of each key."""
 
     __slots__ = ("duplicates", "line", "lines")
 
     def __init__(self, line: int) -> None:
-        super().__init__()
+        # No dict.__init__ call: the mapping starts empty, and this runs once
+        # per mapping of every file loaded.
         self.line = line
         self.lines: dict[Any, int] = {}
         self.duplicates: list[tuple[Any, int]] = []  # (key, line) of keys given twice
@@ -60,13 +61,12 @@ class Map(dict):  # type: ignore[type-arg]
         self.lines[key] = line
 
 
-class Seq(list):  # type: ignore[type-arg]
+class Seq(list):  # type: ignore[type-arg,unused-ignore]
     """A YAML sequence with the line of the sequence and of each item."""
 
     __slots__ = ("line", "lines")
 
     def __init__(self, line: int) -> None:
-        super().__init__()
         self.line = line
         self.lines: list[int] = []
 
@@ -115,6 +115,8 @@ _LEAVE_TO_PYYAML = re.compile(
 _KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_ ./-]*?) *:(?: +(.*))?$")
 _FLOW_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ ./-]*")
 _FLOW_PLAIN_END = re.compile(r"[,\[\]{}#:]")
+# Anything inside [...] that needs the general flow reader.
+_FLOW_SPECIAL = re.compile(r"[\[\]{}'\"#:&*!|>%@`]")
 _PLAIN_START_BAD = frozenset(",[]{}#&*!|>'\"%@`")
 
 _RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
@@ -142,11 +144,11 @@ def _resolve_plain(value: str) -> Any:
     if cached is not _MISSING:
         return cached
     candidates = _RESOLVERS.get(value[0] if value else "", [])
-    for tag, regexp in [*candidates, *_RESOLVERS.get(None, [])]:  # type: ignore[call-overload]
+    tag = _STR_TAG
+    for candidate, regexp in [*candidates, *_RESOLVERS.get(None, [])]:
         if regexp.match(value):
+            tag = candidate
             break
-    else:
-        tag = _STR_TAG
     if tag == _STR_TAG:
         result: Any = value
     elif tag in _BUILDABLE:
@@ -169,8 +171,10 @@ class _FastReader:
             if not content or content[0] == "#":
                 continue
             indent = len(raw) - len(content)
-            if indent == 0 and content[0] in "-.%" and (
-                content.startswith(("---", "...")) or content[0] == "%"
+            if (
+                indent == 0
+                and content[0] in "-.%"
+                and (content.startswith(("---", "...")) or content[0] == "%")
             ):
                 raise _Unsupported  # document markers and directives
             lines.append((indent, content.rstrip(" "), number))
@@ -295,6 +299,8 @@ class _FastReader:
         if self.pos < len(self.lines) and self.lines[self.pos][0] > indent:
             raise _Unsupported
         first = text[0]
+        if first == "[" and text[-1] == "]" and not _FLOW_SPECIAL.search(text, 1, len(text) - 1):
+            return _simple_list(text, number)
         if first in "[{":
             value, end = _Flow(text, number).node(0)
             _expect_end(text, end)
@@ -310,6 +316,20 @@ class _FastReader:
         if ": " in plain or plain.endswith(":"):
             raise _Unsupported  # PyYAML reports "mapping values are not allowed here"
         return _build_plain(plain, number)
+
+
+def _simple_list(text: str, number: int) -> Seq:
+    """``[a, b, 3]``: plain scalars only (the caller checked), e.g. synonyms and tags."""
+    result = Seq(number)
+    inner = text[1:-1]
+    if inner.strip(" "):
+        for part in inner.split(","):
+            item = part.strip(" ")
+            if not item or item[0] in _NOT_SIMPLE:
+                raise _Unsupported  # empty entries, `-x`, `?x`: the general reader decides
+            result.append(_build_plain(item, number))
+        result.lines = [number] * len(result)
+    return result
 
 
 def _build_plain(text: str, number: int) -> Any:
@@ -376,7 +396,7 @@ class _Flow:
                 return _quoted(text, i)
             except ValueError:
                 raise _Unsupported from None
-        if first in _PLAIN_START_BAD or first in "-?:" and text[i + 1] in " ,[]{}":
+        if first in _PLAIN_START_BAD or (first in "-?:" and text[i + 1] in " ,[]{}"):
             raise _Unsupported
         match = _FLOW_PLAIN_END.search(text, i)
         end = match.start() if match else len(text)
@@ -435,7 +455,7 @@ class _Flow:
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type,unused-ignore]
     """A safe loader whose mappings and sequences remember their lines."""
 
 
@@ -479,6 +499,12 @@ def _pyyaml_load(text: str, offset: int) -> Any:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and (
+            mark is None or mark.index >= len(text.rstrip()) or "end of stream" in str(exc.problem)
+        ):
+            # Unclosed quotes and brackets fail at the end of the text; where
+            # they opened is the line to fix.
+            mark = exc.context_mark
         line = mark.line + 1 + offset if mark else None
         problem = exc.problem or exc.context or "malformed YAML"
         raise YamlError(problem, line) from None

@@ -1,0 +1,154 @@
+"""How fast a large cluster monorepo loads: cold, warm (cached) and peak memory.
+
+    python benchmarks/bench_load.py [--only cold|warm] [--runs 5] [generator options]
+
+Generates the synthetic monorepo of ``make_monorepo.py`` into benchmarks/out/
+(git-ignored) unless it is already there with the same options, then loads it
+in fresh subprocesses, as a command would:
+
+* cold: no cache (``use_cache=False``), parsing every file;
+* warm: with the cache a previous load wrote, median of ``--runs``;
+* peak memory: the largest ``ru_maxrss`` of the loading process and of the
+  worker processes it started.
+
+Targets (two cores): cold < 10 s, warm < 1 s, peak < 1 GiB. Exit code 1 when a
+target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+OUT = HERE / "out" / "monorepo"
+TARGETS = {"cold_s": 10.0, "warm_s": 1.0, "peak_mib": 1024.0}
+
+# Runs in a fresh interpreter: imports, loads, reports on stdout as JSON.
+CHILD = """
+import json, resource, sys, time
+start = time.perf_counter()
+from vedder.config import load_config
+from vedder.cluster.load import load_project
+project = load_project(load_config(sys.argv[1]), use_cache=sys.argv[2] == "1")
+elapsed = time.perf_counter() - start
+me = resource.getrusage(resource.RUSAGE_SELF)
+workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({
+    "load_s": elapsed,
+    "cpu_s": me.ru_utime + me.ru_stime + workers.ru_utime + workers.ru_stime,
+    "maxrss_mib": me.ru_maxrss / 1024,
+    "worker_maxrss_mib": workers.ru_maxrss / 1024,
+    "clusters": len(project.clusters),
+    "datasets": sum(len(c.datasets) for c in project.clusters.values()),
+    "pairs": sum(len(c.pairs) for c in project.clusters.values()),
+    "problems": len(project.problems),
+    "sqlglot_imported": "sqlglot" in sys.modules,
+}))
+"""
+
+GENERATOR_OPTIONS = {
+    "clusters": 200,
+    "datasets": 10_000,
+    "columns": 30,
+    "pairs": 10_000,
+    "docs": 1_000,
+    "profiles": 0,
+    "candidates": 0,
+    "seed": 1,
+}
+
+
+def ensure_monorepo(out: Path, options: dict[str, int]) -> None:
+    marker = out / ".options.json"
+    if marker.is_file() and json.loads(marker.read_text()) == options:
+        return
+    print(f"generating {out} ...", file=sys.stderr)
+    sys.path.insert(0, str(HERE))
+    from make_monorepo import generate
+
+    generate(out, **options)
+    marker.write_text(json.dumps(options))
+
+
+def load_once(out: Path, *, cached: bool) -> dict[str, float]:
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(out / "vedder.yaml"), "1" if cached else "0"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    report: dict[str, float] = json.loads(done.stdout)
+    report["wall_s"] = time.perf_counter() - start  # includes interpreter start-up
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=["cold", "warm"])
+    parser.add_argument("--runs", type=int, default=5, help="warm runs (median)")
+    parser.add_argument("--out", type=Path, default=OUT)
+    for name, default in GENERATOR_OPTIONS.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    args = parser.parse_args(argv)
+    options = {name: getattr(args, name) for name in GENERATOR_OPTIONS}
+    ensure_monorepo(args.out, options)
+
+    python = sys.executable
+    with_options = " ".join(f"--{k} {v}" for k, v in options.items() if v != GENERATOR_OPTIONS[k])
+    base = f"{python} benchmarks/bench_load.py {with_options}".rstrip()
+    print(f"monorepo: {args.out} ({', '.join(f'{k}={v}' for k, v in options.items())})")
+    failed = False
+    peaks: list[float] = []
+
+    if args.only in (None, "cold"):
+        shutil.rmtree(args.out / ".vedder", ignore_errors=True)
+        cold = load_once(args.out, cached=False)
+        peaks.append(max(cold["maxrss_mib"], cold["worker_maxrss_mib"]))
+        ok = cold["wall_s"] < TARGETS["cold_s"]
+        failed |= not ok
+        print(
+            f"cold load: {cold['wall_s']:.2f} s wall ({cold['cpu_s']:.2f} s CPU over all "
+            f"processes; {cold['datasets']:.0f} datasets, {cold['pairs']:.0f} pairs, "
+            f"{cold['problems']:.0f} problems); target < {TARGETS['cold_s']:.0f} s: "
+            f"{'PASS' if ok else 'FAIL'}\n  reproduce: {base} --only cold"
+        )
+
+    if args.only in (None, "warm"):
+        load_once(args.out, cached=True)  # writes the cache when missing or stale
+        runs = [load_once(args.out, cached=True) for _ in range(args.runs)]
+        peaks += [r["maxrss_mib"] for r in runs]
+        median = statistics.median(r["wall_s"] for r in runs)
+        ok = median < TARGETS["warm_s"]
+        failed |= not ok
+        imported = any(r["sqlglot_imported"] for r in runs)
+        print(
+            f"warm load: median {median:.2f} s wall over {args.runs} runs "
+            f"(min {min(r['wall_s'] for r in runs):.2f}, max {max(r['wall_s'] for r in runs):.2f};"
+            f" CPU median {statistics.median(r['cpu_s'] for r in runs):.2f} s; sqlglot "
+            f"{'imported' if imported else 'not imported'}); target < {TARGETS['warm_s']:.0f} s: "
+            f"{'PASS' if ok else 'FAIL'}\n  reproduce: {base} --only warm --runs {args.runs}"
+        )
+
+    peak = max(peaks)
+    ok = peak < TARGETS["peak_mib"]
+    failed |= not ok
+    print(
+        f"peak memory: {peak:.0f} MiB (ru_maxrss of the loading process and its workers); "
+        f"target < {TARGETS['peak_mib']:.0f} MiB: {'PASS' if ok else 'FAIL'}\n"
+        f"  reproduce: {base}"
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""The per-file load cache: hits, invalidation, and robustness against bad cache files."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vedder.cluster import cache as cache_module
+from vedder.cluster import load, model
+from vedder.cluster.cache import CACHE_NAME
+from vedder.cluster.load import load_project
+from vedder.config import Config, load_config
+
+GOOD = Path(__file__).parent / "fixtures" / "clusters" / "good"
+PAST = 1_700_000_000
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    root = tmp_path / "good"
+    shutil.copytree(GOOD, root)
+    # Files written this second are never cached (their stat could still change
+    # unseen), so date the copies in the past.
+    for folder, _, files in os.walk(root):
+        for file in files:
+            os.utime(Path(folder, file), (PAST, PAST))
+    return load_config(root / "vedder.yaml")
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Paths parsed, in this process (the good project is far below the parallel threshold)."""
+    seen: list[str] = []
+    real = load._parse_file
+
+    def counting(root: str, rel: str, kind: str, dialect: str) -> Any:
+        seen.append(rel)
+        return real(root, rel, kind, dialect)
+
+    monkeypatch.setattr(load, "_parse_file", counting)
+    return seen
+
+
+def test_second_load_reparses_nothing(config: Config, parses: list[str]) -> None:
+    first = load_project(config)
+    assert len(parses) == 11
+    assert (config.cache_dir / CACHE_NAME).is_file()
+    parses.clear()
+    second = load_project(config)
+    assert parses == []
+    assert second == first
+
+
+def test_cached_load_equals_uncached_load_field_for_field(config: Config) -> None:
+    load_project(config)
+    cached = load_project(config)
+    fresh = load_project(config, use_cache=False)
+    assert dataclasses.asdict(cached) == dataclasses.asdict(fresh)
+
+
+def test_a_changed_file_is_reparsed_alone(config: Config, parses: list[str]) -> None:
+    load_project(config)
+    streams = config.root / "clusters/podcasts/datasets/streams.yaml"
+    streams.write_text(
+        streams.read_text(encoding="utf-8").replace("One row per", "A row per"), encoding="utf-8"
+    )
+    os.utime(streams, (PAST + 10, PAST + 10))
+    parses.clear()
+    project = load_project(config)
+    assert parses == ["clusters/podcasts/datasets/streams.yaml"]
+    description = project.clusters["podcasts"].datasets["streams"].description
+    assert description == "A row per stream of at least 30 seconds."
+
+
+def test_added_and_removed_files(config: Config, parses: list[str]) -> None:
+    load_project(config)
+    (config.root / "clusters/podcasts/docs/gotchas.md").unlink()
+    new = config.root / "clusters/podcasts/docs/new.md"
+    new.write_text("# New\n", encoding="utf-8")
+    os.utime(new, (PAST, PAST))
+    parses.clear()
+    project = load_project(config)
+    assert parses == ["clusters/podcasts/docs/new.md"]
+    assert sorted(d.name for d in project.clusters["podcasts"].docs) == ["definitions", "new"]
+    parses.clear()
+    load_project(config)
+    assert parses == []
+
+
+def test_recently_modified_files_are_not_cached(config: Config, parses: list[str]) -> None:
+    # Within the file system's timestamp resolution, a file can change again
+    # without its stat changing; such files are parsed on every load.
+    (config.root / "clusters/music/pairs/top-artists.sql").touch()
+    load_project(config)
+    parses.clear()
+    load_project(config)
+    assert parses == ["clusters/music/pairs/top-artists.sql"]
+
+
+def test_a_different_dialect_reparses_pairs(config: Config, parses: list[str]) -> None:
+    load_project(config)
+    cluster_yaml = config.root / "clusters/podcasts/cluster.yaml"
+    cluster_yaml.write_text(
+        cluster_yaml.read_text(encoding="utf-8").replace("warehouse: default", "warehouse: pg"),
+        encoding="utf-8",
+    )
+    os.utime(cluster_yaml, (PAST + 10, PAST + 10))
+    parses.clear()
+    load_project(config)
+    assert sorted(parses) == [
+        "clusters/podcasts/candidates/avg-minutes.sql",
+        "clusters/podcasts/cluster.yaml",
+        "clusters/podcasts/pairs/listeners-se.sql",
+        "clusters/podcasts/pairs/top-shows.sql",
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"garbage", b"\x80\x05K\x01.", pickle.dumps({"stamp": ("old",), "entries": {}})],
+    ids=["empty", "garbage", "not-a-dict", "old-version"],
+)
+def test_a_corrupt_or_old_cache_is_ignored_and_rebuilt(
+    config: Config, parses: list[str], content: bytes
+) -> None:
+    expected = load_project(config, use_cache=False)
+    config.cache_dir.mkdir()
+    (config.cache_dir / CACHE_NAME).write_bytes(content)
+    parses.clear()
+    assert load_project(config) == expected
+    assert len(parses) == 11
+    parses.clear()
+    load_project(config)
+    assert parses == []  # rebuilt
+
+
+def test_a_truncated_cache_is_ignored(config: Config, parses: list[str]) -> None:
+    load_project(config)
+    path = config.cache_dir / CACHE_NAME
+    path.write_bytes(path.read_bytes()[:-100])
+    parses.clear()
+    load_project(config)
+    assert len(parses) == 11
+
+
+class _Exploit:
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.mkdir, (os.environ["EXPLOIT_MARKER"],))
+
+
+def test_a_crafted_cache_runs_no_code(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "pwned"
+    monkeypatch.setenv("EXPLOIT_MARKER", str(marker))
+    config.cache_dir.mkdir()
+    payload = {"stamp": cache_module._stamp(), "entries": {"x": _Exploit()}}
+    (config.cache_dir / CACHE_NAME).write_bytes(pickle.dumps(payload))
+    project = load_project(config)
+    assert not marker.exists()
+    assert project.problems == []
+
+
+def test_an_unwritable_cache_is_no_error(config: Config) -> None:
+    config.cache_dir.write_text("a file where the cache folder should be", encoding="utf-8")
+    project = load_project(config)
+    assert project.problems == []
+
+
+def test_no_cache_leaves_no_files(config: Config) -> None:
+    load_project(config, use_cache=False)
+    assert not config.cache_dir.exists()
+
+
+def test_the_cache_write_is_atomic(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_project(config)
+    before = (config.cache_dir / CACHE_NAME).read_bytes()
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    streams = config.root / "clusters/podcasts/datasets/streams.yaml"
+    os.utime(streams, (PAST + 10, PAST + 10))
+    monkeypatch.setattr(cache_module.pickle, "dump", fail)
+    load_project(config)
+    assert (config.cache_dir / CACHE_NAME).read_bytes() == before
+    assert [p.name for p in config.cache_dir.iterdir()] == [CACHE_NAME]  # no temp file left
+
+
+CODEC_CLASSES = [
+    model.Dataset,
+    model.Column,
+    model.Profile,
+    model.ColumnProfile,
+    model.Doc,
+    model.Pair,
+    model.Problem,
+]
+
+
+@pytest.mark.parametrize("cls", CODEC_CLASSES, ids=lambda c: c.__name__)
+def test_the_codec_covers_every_model_field(cls: type) -> None:
+    # Build an instance with a distinct value in every field and round-trip it.
+    values = {f.name: f"<{f.name}>" for f in dataclasses.fields(cls)}
+    if cls is model.Dataset:
+        values.update(partition=None, freshness=None, columns=[], lines={})
+        kind = "dataset"
+    elif cls is model.Profile:
+        values.update(columns=[], lines={})
+        kind = "profile"
+    elif cls is model.Doc:
+        kind = "doc"
+    elif cls is model.Pair:
+        kind = "pair"
+    elif cls is model.ColumnProfile:
+        values.update(top_values=[model.ValueShare("SE", 1, 0.5)])
+        kind = ""
+    else:
+        kind = ""
+    instance = cls(**values)
+    if cls is model.Column:
+        dataset = model.Dataset("d", "t", "p", columns=[instance])
+        assert roundtrip("dataset", dataset) == dataset
+    elif cls is model.ColumnProfile:
+        profile = model.Profile("d", "t", "p", columns=[instance])
+        assert roundtrip("profile", profile) == profile
+    elif cls is model.Problem:
+        assert cache_module.decode("doc", cache_module.encode("doc", (None, [instance])))[1] == [
+            instance
+        ]
+    else:
+        assert roundtrip(kind, instance) == instance
+
+
+def roundtrip(kind: str, value: Any) -> Any:
+    return cache_module.decode(kind, cache_module.encode(kind, (value, [])))[0]
+
+
+def test_the_cluster_header_codec_covers_its_fields() -> None:
+    header = model.Cluster(
+        "c", "clusters/c", "T", "D", model.Owners("t", ["a"]), ["x"], "w", lines={"name": 1}
+    )
+    assert roundtrip("cluster", header) == header
+    children = {"datasets", "profiles", "docs", "pairs", "candidates", "problems"}
+    encoded = cache_module.encode("cluster", (header, []))[0]
+    assert len(encoded) == len(dataclasses.fields(model.Cluster)) - len(children)
+
+
+def test_a_warm_load_does_not_import_sqlglot(config: Config) -> None:
+    load_project(config)
+    script = (
+        "import sys\n"
+        "from vedder.config import load_config\n"
+        "from vedder.cluster.load import load_project\n"
+        f"project = load_project(load_config({str(config.path)!r}))\n"
+        "assert project.clusters['podcasts'].pairs\n"
+        "print('sqlglot' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"
