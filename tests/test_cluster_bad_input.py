@@ -140,3 +140,51 @@ def test_a_file_that_crashes_a_parser_is_reported_not_raised(
     project = load_project(load_config(root / "vedder.yaml"), use_cache=False, workers=1)
     assert {p.code for p in project.problems} >= {"internal-error"}
     assert "c" in project.clusters
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_worker_processes_report_the_same(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vedder.cluster import load
+
+    root, expected = copy_case(case, tmp_path)
+    monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(load, "_parse_many", _no_fallback(load._parse_many))
+    project = load_project(load_config(root / "vedder.yaml"), use_cache=False, workers=2)
+    assert sorted(found(project), key=_key) == sorted(expected["problems"], key=_key)
+    assert loaded(project) == expected["loaded"]
+
+
+def _no_fallback(parse_many: Any) -> Any:
+    """Let this process parse its own share, but fail if it has to take over a worker's."""
+    calls: list[int] = []
+
+    def parse(root: str, jobs: list[Any]) -> Any:
+        calls.append(len(jobs))
+        assert len(calls) == 1, "a worker failed and this process parsed everything"
+        return parse_many(root, jobs)
+
+    return parse
+
+
+def test_hostile_yaml_is_a_problem_not_a_hang(tmp_path: Path) -> None:
+    # Deep nesting and an alias "billion laughs": neither may raise or blow up.
+    root = tmp_path / "p"
+    datasets = root / "clusters" / "c" / "datasets"
+    datasets.mkdir(parents=True)
+    (root / "vedder.yaml").write_text("version: 1\n", encoding="utf-8")
+    (root / "clusters" / "c" / "cluster.yaml").write_text("name: c\n", encoding="utf-8")
+    (datasets / "deep.yaml").write_text(
+        "table: t\ncolumns:\n" + "".join("  " * i + "- \n" for i in range(1, 3000)),
+        encoding="utf-8",
+    )
+    laughs = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    laughs += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 12)]
+    laughs += ["table: t2", "columns: *a11", "description: *a11"]
+    (datasets / "laughs.yaml").write_text("\n".join(laughs) + "\n", encoding="utf-8")
+    project = load_project(load_config(root / "vedder.yaml"), use_cache=False, workers=1)
+    codes = {(p.path.rsplit("/", 1)[-1], p.code) for p in project.problems}
+    assert ("laughs.yaml", "wrong-type") in codes
+    assert any(name == "deep.yaml" for name, _ in codes)
+    assert "internal-error" not in {code for _, code in codes}

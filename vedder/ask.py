@@ -151,10 +151,15 @@ class Session:
         if cluster is not None:
             find_cluster(self.project, cluster)  # a clear error for an unknown name
 
-        asked = _with_history(question, history)
+        home = self.project.clusters[cluster].warehouse if cluster else "default"
+        dialect = self.warehouse(home).dialect
         offline = answer_offline(
-            asked, self.project, self.index, run_sql=self._runner, cluster=cluster
+            question, self.project, self.index, run_sql=self._runner, cluster=cluster,
+            dialect=dialect,
         )
+        previous = history[-1].answer if history else None
+        if offline.status == "not_covered" and previous is not None and previous.cluster:
+            offline = self._follow_up(question, history[-1], dialect) or offline
         offline.question = question
         if offline.status != "not_covered" or model == OFFLINE:
             offline.model = OFFLINE
@@ -162,6 +167,25 @@ class Session:
                 offline.clusters = sorted(self.project.clusters)
             return offline
         return self._agent(question, cluster=cluster, model=model, history=history, offline=offline)
+
+    def _follow_up(self, question: str, last: Turn, dialect: str) -> Answer | None:
+        """Read a follow-up ("and in Norway?") as the full question it stands for."""
+        from vedder.answer.followup import rewrite
+        from vedder.answer.offline import answer_offline
+
+        cluster = last.answer.cluster
+        assert cluster is not None
+        full = rewrite(question, last.question if last.answer.status != "answered"
+                       else _asked(last), self.index, cluster, dialect)
+        if full is None:
+            return None
+        answer = answer_offline(full, self.project, self.index, run_sql=self._runner,
+                                cluster=cluster, dialect=dialect)
+        if answer.status != "answered":
+            return None
+        answer.answer = f'Read as "{full}". {answer.answer or ""}'.strip()
+        answer.rewritten = full
+        return answer
 
     def _runner(self, cluster: Cluster, sql: str) -> Result:
         return self.run_sql(sql, cluster=cluster)
@@ -230,11 +254,16 @@ class Session:
         return self._log.record(record)
 
 
+def _asked(turn: Turn) -> str:
+    """The full question a turn answered (a follow-up's rewritten form, when it had one)."""
+    return turn.answer.rewritten or turn.question
+
+
 def _with_history(question: str, history: Sequence[Turn]) -> str:
-    """Follow-ups ("and in Norway?") are matched together with the previous question."""
+    """Routing for a follow-up sees the question it follows too."""
     if not history:
         return question
-    return f"{history[-1].question} {question}"
+    return f"{_asked(history[-1])} {question}"
 
 
 def _sources_dict(sources: Sources) -> dict[str, list[str]]:

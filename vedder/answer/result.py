@@ -59,6 +59,7 @@ class Answer:
     run_id: str | None = None
     error: str | None = None
     reason: str | None = None  # why it was refused, in user words
+    rewritten: str | None = None  # a chat follow-up read as a full question
     suggestions: list[Suggestion] = field(default_factory=list)
     clusters: list[str] = field(default_factory=list)  # the clusters that exist (when not covered)
     tool_calls: list[ToolCall] = field(default_factory=list)

@@ -22,9 +22,11 @@ app = typer.Typer(
     name="vedder",
     help="Trustworthy answers from your warehouse in plain English, "
     "grounded in clusters of vetted SQL and docs kept in git.",
+    epilog="Start with `vedder clusters`, then `vedder ask \"How many ...?\"`. "
+    "Docs: README.md (the cluster format, warehouses, models).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain click help: rich's help renderer costs 0.2 s at start-up
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -142,6 +142,6 @@ def sql(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("ask", rich_help_panel="Asking")(ask)
-    app.command("chat", rich_help_panel="Asking")(chat)
-    app.command("sql", rich_help_panel="Asking")(sql)
+    app.command("ask", short_help="Answer a question with its SQL, rows and sources.")(ask)
+    app.command("chat", short_help="Ask questions and follow-ups in a session.")(chat)
+    app.command("sql", short_help="Run read-only SQL through the guard.")(sql)

@@ -42,5 +42,5 @@ def show(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("clusters", rich_help_panel="Knowledge base")(clusters)
-    app.command("show", rich_help_panel="Knowledge base")(show)
+    app.command("clusters", short_help="List clusters, their owners and contents.")(clusters)
+    app.command("show", short_help="Summarise one cluster.")(show)

@@ -35,7 +35,7 @@ HELP = (
 
 
 def register(app: typer.Typer) -> None:
-    app.command("log", help=HELP, rich_help_panel="Conversation log")(log_command)
+    app.command("log", help=HELP, short_help="Read the conversation log.")(log_command)
 
 
 def _check_since(value: str | None) -> str | None:

@@ -69,4 +69,4 @@ def new_dataset(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(new_app, name="new", rich_help_panel="Knowledge base")
+    app.add_typer(new_app, name="new", short_help="Scaffold a cluster or a dataset manifest.")

@@ -26,7 +26,9 @@ HELP = (
 
 
 def register(app: typer.Typer) -> None:
-    app.command("profile", help=HELP, rich_help_panel="Knowledge base")(profile_command)
+    app.command("profile", help=HELP, short_help="Profile datasets into profiles/*.yaml.")(
+        profile_command
+    )
 
 
 def _check_sample(value: str | None) -> str | None:
@@ -202,7 +204,7 @@ def _progress_bar(*, enabled: bool) -> Progress | None:
         MofNCompleteColumn(),
         TextColumn("queries"),
         TimeElapsedColumn(),
-        console=render.err_console,
+        console=render.err_console.real,
         transient=True,  # the summary table that follows says how each dataset went
     )
 

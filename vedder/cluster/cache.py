@@ -11,26 +11,27 @@ The cache is disposable: a missing, corrupt, foreign or out-of-date file is
 ignored and rebuilt, never an error. Writes go to a temporary file that is
 renamed over the old one, so a reader never sees half a cache.
 
-Results are stored as plain tuples (:func:`encode`) and rebuilt into model
-objects on load (:func:`decode`): calling a dataclass with a tuple is twice as
-fast as unpickling the instance, and a cache of plain values lets the reader
-refuse every class and function. That matters because a repository can hold a
-crafted ``.vedder/`` (a pull request from a fork, run by CI) and unpickling
+Model objects are pickled as "call this model class with these field values"
+(a reducer per class, derived from its dataclass fields, so a new field is
+cached without anyone remembering to). Unpickling then runs the dataclass
+constructors straight from C, twice as fast as restoring instance dicts, and
+the reader can refuse every class but the model's: a repository can hold a
+crafted ``.vedder/`` (a pull request from a fork, run by CI), and unpickling
 otherwise runs whatever the file names.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Iterable
-from importlib import metadata
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from vedder import __version__
 from vedder.cluster.model import (
@@ -57,35 +58,79 @@ FORMAT = 1
 # cache so the next load reparses them (the "racy git" problem).
 RACY_WINDOW_NS = 2_000_000_000
 
-# size, mtime_ns, parse key (e.g. the SQL dialect), encoded parse result
+# size, mtime_ns, parse key (e.g. the SQL dialect), parse result
 Entry = tuple[int, int, str, Any]
 
 _MISS: Any = object()
 
 
-class _PlainUnpickler(pickle.Unpickler):
-    """The cache holds only tuples, lists, dicts and scalars: refuse any class or function."""
+_MODEL_CLASSES: tuple[type, ...] = (
+    Cluster,
+    Column,
+    ColumnProfile,
+    Dataset,
+    Doc,
+    Freshness,
+    Owners,
+    Pair,
+    Partition,
+    Problem,
+    Profile,
+    ValueShare,
+)
+_ALLOWED = {cls.__name__: cls for cls in _MODEL_CLASSES}
+
+
+def _reducer(cls: type) -> Any:
+    fields = attrgetter(*(f.name for f in dataclasses.fields(cls)))
+    return lambda obj: (cls, fields(obj))
+
+
+_REDUCERS = {cls: _reducer(cls) for cls in _MODEL_CLASSES}
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    """Builds model objects; any other class or function marks the file as corrupt."""
 
     def find_class(self, module: str, name: str) -> Any:
+        if module == Cluster.__module__ and name in _ALLOWED:
+            return _ALLOWED[name]
         raise pickle.UnpicklingError(f"unexpected {module}.{name} in the cluster cache")
 
 
+def dump(obj: Any, handle: IO[bytes]) -> None:
+    """Pickle parse results (model objects, lists, dicts, scalars)."""
+    pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump(obj)
+
+
+def load(handle: IO[bytes]) -> Any:
+    """Unpickle what :func:`dump` wrote, refusing anything else."""
+    return _ModelUnpickler(handle).load()
+
+
 def _stamp() -> tuple[Any, ...]:
-    """What else a cached parse depends on: the code that parsed and the SQL parser."""
-    try:
-        sqlglot = metadata.version("sqlglot")
-    except metadata.PackageNotFoundError:
-        sqlglot = None
-    here = Path(__file__).parent
-    code = []
-    for name in ("load.py", "yamlio.py", "schema.py", "model.py", "cache.py"):
-        # An edited checkout changes what parsing returns without a version bump.
+    """What else a cached parse depends on: the code that parsed, and the SQL parser."""
+    import importlib.util  # loaded at start-up already; importlib.metadata is slow to import
+
+    files = [Path(__file__).with_name(name) for name in _CODE]
+    spec = importlib.util.find_spec("sqlglot")
+    if spec is not None and spec.origin:
+        # sqlglot's own files change with its version (and decide what parses).
+        files += [Path(spec.origin), Path(spec.origin).with_name("_version.py")]
+    stats = []
+    for path in files:
         try:
-            stat = (here / name).stat()
-            code.append((name, stat.st_size, stat.st_mtime_ns))
+            stat = path.stat()
+            stats.append((path.name, stat.st_size, stat.st_mtime_ns))
         except OSError:
-            code.append((name, 0, 0))
-    return (FORMAT, __version__, sys.version_info[:2], sqlglot, tuple(code))
+            stats.append((path.name, 0, 0))
+    return (FORMAT, __version__, sys.version_info[:2], tuple(stats))
+
+
+# An edited checkout changes what parsing returns without a version bump.
+_CODE = ("load.py", "yamlio.py", "schema.py", "model.py", "cache.py")
 
 
 class FileCache:
@@ -102,7 +147,7 @@ class FileCache:
         path = cache_dir / CACHE_NAME
         try:
             with path.open("rb") as handle:
-                data = _PlainUnpickler(io.BufferedReader(handle, 1 << 20)).load()
+                data = load(io.BufferedReader(handle, 1 << 20))
         except Exception:  # missing, unreadable, truncated, foreign: start afresh
             return cls(path)
         if (
@@ -114,7 +159,7 @@ class FileCache:
         return cls(path, data["entries"])
 
     def get(self, rel: str, size: int, mtime_ns: int, key: str) -> Any:
-        """The cached (encoded) result, or ``MISS``."""
+        """The cached result, or ``MISS``."""
         entry = self.entries.get(rel)
         if entry is not None and entry[0] == size and entry[1] == mtime_ns and entry[2] == key:
             self.hits += 1
@@ -141,12 +186,14 @@ class FileCache:
         if self.path is None or not self.changed:
             return False
         payload = {"stamp": _stamp(), "entries": self.entries}
+        import tempfile
+
         tmp: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{CACHE_NAME}.")
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                dump(payload, handle)
             Path(tmp).replace(self.path)
             tmp = None
         except (OSError, pickle.PicklingError):
@@ -161,166 +208,3 @@ class FileCache:
 
 
 MISS = _MISS
-
-
-# --- the codec: parse results <-> plain tuples ---------------------------------
-#
-# Positional, in dataclass field order; tests/test_cluster_cache.py checks that
-# every field of every model class survives a round trip, so a field added to
-# the model without a line here fails loudly instead of vanishing from cache hits.
-
-
-def _problem_out(p: Problem) -> tuple[Any, ...]:
-    return (p.path, p.line, p.code, p.message, p.hint, p.severity)
-
-
-def _column_out(c: Column) -> tuple[Any, ...]:
-    return (c.name, c.type, c.description, c.synonyms, c.avoid, c.line)
-
-
-def _column_profile_out(c: ColumnProfile) -> tuple[Any, ...]:
-    top = None if c.top_values is None else [(v.value, v.count, v.share) for v in c.top_values]
-    return (
-        c.name,
-        c.type,
-        c.null_fraction,
-        c.distinct_count,
-        c.distinct_approximate,
-        c.min,
-        c.max,
-        top,
-        c.line,
-    )
-
-
-def _value_out(kind: str, v: Any) -> Any:
-    if kind == "dataset":
-        return (
-            v.name,
-            v.table,
-            v.path,
-            v.description,
-            None if v.partition is None else (v.partition.column, v.partition.granularity),
-            None
-            if v.freshness is None
-            else (v.freshness.column, v.freshness.warn_after, v.freshness.error_after),
-            [_column_out(c) for c in v.columns],
-            v.lines,
-        )
-    if kind in ("pair", "candidate"):
-        return (
-            v.slug,
-            v.path,
-            v.questions,
-            v.sql,
-            v.sql_line,
-            v.verified_by,
-            v.verified_at,
-            v.tags,
-            v.status,
-            v.meta,
-            v.lines,
-        )
-    if kind == "doc":
-        return (v.name, v.path, v.body, v.title, v.tags, v.datasets, v.body_line, v.lines)
-    if kind == "profile":
-        return (
-            v.dataset,
-            v.table,
-            v.path,
-            v.profiled_at,
-            v.row_count,
-            v.sample,
-            v.partition_column,
-            v.partition_min,
-            v.partition_max,
-            [_column_profile_out(c) for c in v.columns],
-            v.duration_ms,
-            v.lines,
-        )
-    # cluster.yaml: the header only; children are assembled from their own files
-    return (
-        v.name,
-        v.path,
-        v.title,
-        v.description,
-        (v.owners.team, v.owners.contacts),
-        v.topics,
-        v.warehouse,
-        v.lines,
-    )
-
-
-def _value_in(kind: str, t: Any) -> Any:
-    if kind == "dataset":
-        name, table, path, description, partition, freshness, columns, lines = t
-        return Dataset(
-            name,
-            table,
-            path,
-            description,
-            None if partition is None else Partition(*partition),
-            None if freshness is None else Freshness(*freshness),
-            [Column(*c) for c in columns],
-            lines,
-        )
-    if kind in ("pair", "candidate"):
-        return Pair(*t)
-    if kind == "doc":
-        return Doc(*t)
-    if kind == "profile":
-        return Profile(
-            t[0],
-            t[1],
-            t[2],
-            t[3],
-            t[4],
-            t[5],
-            t[6],
-            t[7],
-            t[8],
-            [
-                ColumnProfile(
-                    c[0],
-                    c[1],
-                    c[2],
-                    c[3],
-                    c[4],
-                    c[5],
-                    c[6],
-                    None if c[7] is None else [ValueShare(*v) for v in c[7]],
-                    c[8],
-                )
-                for c in t[9]
-            ],
-            t[10],
-            t[11],
-        )
-    name, path, title, description, owners, topics, warehouse, lines = t
-    return Cluster(
-        name,
-        path,
-        title,
-        description,
-        Owners(*owners),
-        topics,
-        warehouse,
-        lines=lines,
-    )
-
-
-def encode(kind: str, result: tuple[Any, list[Problem]]) -> tuple[Any, ...]:
-    """A parse result (model object or None, problems) as plain values."""
-    value, problems = result
-    return (
-        None if value is None else _value_out(kind, value),
-        [_problem_out(p) for p in problems],
-    )
-
-
-def decode(kind: str, data: tuple[Any, ...]) -> tuple[Any, list[Problem]]:
-    value, problems = data
-    return (
-        None if value is None else _value_in(kind, value),
-        [Problem(*p) for p in problems],
-    )

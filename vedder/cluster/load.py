@@ -19,17 +19,18 @@ from __future__ import annotations
 import contextlib
 import difflib
 import gc
-import logging
 import os
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
+from sys import intern
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from vedder.cluster.cache import MISS, FileCache, decode, encode
+from vedder.cluster import cache as cache_format
+from vedder.cluster.cache import MISS, FileCache
 from vedder.cluster.model import (
     Cluster,
     Column,
@@ -213,12 +214,15 @@ def parse_dataset(text: str, path: str) -> tuple[Dataset | None, list[Problem]]:
             )
             continue
         seen.add(lowered)
+        # Names, types and synonyms repeat across thousands of manifests:
+        # sharing one string each keeps memory and the cache small.
+        kind = col.get("type")
         columns.append(
             Column(
-                col["name"],
-                col.get("type"),
+                intern(col["name"]),
+                None if kind is None else intern(kind),
                 col.get("description"),
-                col.get("synonyms", []),
+                [intern(s) for s in col.get("synonyms", ())],
                 col.get("avoid"),
                 line,
             )
@@ -491,6 +495,8 @@ _CLASS_REPR = re.compile(r"<class 'sqlglot\.[\w.]*?(\w+)'>")
 def _quiet(logger_name: str) -> Iterator[None]:
     # sqlglot logs a warning for each statement it falls back to reading as an
     # opaque command; we report that as a problem instead.
+    import logging
+
     logger = logging.getLogger(logger_name)
     previous = logger.level
     logger.setLevel(logging.ERROR)
@@ -560,6 +566,8 @@ _SCHEME_DIALECTS = {
 
 def dialect_for_url(url: str, options: Any = None) -> str:
     """The sqlglot dialect a warehouse URL speaks (``dbapi://...?dialect=`` names its own)."""
+    from urllib.parse import parse_qs, urlsplit
+
     scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
     if scheme in _SCHEME_DIALECTS:
         return _SCHEME_DIALECTS[scheme]
@@ -682,13 +690,14 @@ class _Scanner:
     def subfolder(
         self, folder: os.DirEntry[str], folder_rel: str, kind: str, ext: str, found: ClusterFolder
     ) -> None:
+        # The loop a warm load spends its scan in: one stat per file, little else.
         files = found.files
         for entry in _scandir(folder.path, found.problems, folder_rel):
             name = entry.name
             if name[0] == ".":
                 continue  # .gitkeep and editor files
             rel = f"{folder_rel}/{name}"
-            if not self.inside(entry):
+            if entry.is_symlink() and not self.inside(entry):
                 found.problems.append(self.refuse(entry, rel))
             elif not name.endswith(ext):
                 found.problems.append(
@@ -704,9 +713,13 @@ class _Scanner:
             elif entry.is_dir():
                 found.problems.append(_not_a_file(rel))
             else:
-                source = self.source(entry, rel, kind, found.problems)
-                if source is not None:
-                    files.append(source)
+                try:
+                    stat = entry.stat()
+                except OSError as exc:  # a dangling symlink, a race with a delete
+                    message = f"cannot read: {exc.strerror or exc}"
+                    found.problems.append(Problem(rel, None, "unreadable", message))
+                    continue
+                files.append(SourceFile(rel, kind, stat.st_size, stat.st_mtime_ns))
 
     def source(
         self, entry: os.DirEntry[str], rel: str, kind: str, problems: list[Problem]
@@ -726,12 +739,8 @@ def _scandir(path: str, problems: list[Problem], rel: str) -> list[os.DirEntry[s
     except OSError as exc:
         problems.append(Problem(rel, None, "unreadable", f"cannot list: {exc.strerror or exc}"))
         return []
-    entries.sort(key=_entry_name)
+    entries.sort(key=attrgetter("name"))
     return entries
-
-
-def _entry_name(entry: os.DirEntry[str]) -> str:
-    return entry.name
 
 
 # --- parsing, in this process or in worker processes -------------------------
@@ -771,31 +780,31 @@ def _parse_file_unguarded(root: str, rel: str, kind: str, dialect: str) -> FileR
     return parse_cluster_file(text, rel)
 
 
-def _parse_encoded(root: str, jobs: list[Job]) -> list[tuple[Any, ...]]:
-    return [encode(kind, _parse_file(root, rel, kind, dialect)) for rel, kind, dialect in jobs]
+def _parse_many(root: str, jobs: list[Job]) -> list[FileResult]:
+    return [_parse_file(root, rel, kind, dialect) for rel, kind, dialect in jobs]
 
 
 def _worker() -> None:
-    """Entry point of a worker process: jobs in on stdin, encoded results out on stdout."""
+    """Entry point of a worker process: jobs in on stdin, results out on stdout."""
     import pickle
     import sys
 
     root, jobs = pickle.load(sys.stdin.buffer)
     with _gc_paused():
-        results = _parse_encoded(root, jobs)
-    pickle.dump(results, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        results = _parse_many(root, jobs)
+    cache_format.dump(results, sys.stdout.buffer)
     sys.stdout.buffer.flush()
 
 
-def _parse_all(root: str, jobs: list[Job], workers: int) -> list[tuple[Any, ...]]:
-    """Encoded parse results of ``jobs``, in order."""
+def _parse_all(root: str, jobs: list[Job], workers: int) -> list[FileResult]:
+    """Parse results of ``jobs``, in order."""
     if workers > 1 and len(jobs) >= PARALLEL_MIN_FILES:
         with contextlib.suppress(Exception):  # no processes here, a worker died: go on alone
             return _parse_parallel(root, jobs, workers)
-    return _parse_encoded(root, jobs)
+    return _parse_many(root, jobs)
 
 
-def _parse_parallel(root: str, jobs: list[Job], workers: int) -> list[tuple[Any, ...]]:
+def _parse_parallel(root: str, jobs: list[Job], workers: int) -> list[FileResult]:
     # Plain subprocesses rather than multiprocessing: spawn re-imports the
     # caller's __main__ (a script without a main guard would run again in each
     # worker) and fork is unsafe once a driver has started threads. Round-robin
@@ -820,11 +829,10 @@ def _parse_parallel(root: str, jobs: list[Job], workers: int) -> list[tuple[Any,
             assert child.stdin is not None
             pickle.dump((root, share), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             child.stdin.close()
-        mine = _parse_encoded(root, shares[0])  # this process takes the first share
-        parts = [mine]
+        parts = [_parse_many(root, shares[0])]  # this process takes the first share
         for child in children:
             assert child.stdout is not None
-            parts.append(pickle.load(child.stdout))
+            parts.append(cache_format.load(child.stdout))
             if child.wait() != 0:
                 raise RuntimeError("a load worker failed")
     finally:
@@ -832,7 +840,7 @@ def _parse_parallel(root: str, jobs: list[Job], workers: int) -> list[tuple[Any,
             if child.poll() is None:
                 child.kill()
                 child.wait()
-    results: list[tuple[Any, ...]] = [()] * len(jobs)
+    results: list[FileResult] = [(None, [])] * len(jobs)
     for i, part in enumerate(parts):
         results[i::workers] = part
     return results
@@ -961,9 +969,9 @@ def _results(
             continue
         hit = cache.get(source.rel, source.size, source.mtime_ns, "")
         if hit is MISS:
-            hit = _parse_encoded(root, [(source.rel, "cluster", "")])[0]
+            hit = _parse_file(root, source.rel, "cluster", "")
             cache.put(source.rel, source.size, source.mtime_ns, "", hit, now)
-        results[source.rel] = decode("cluster", hit)
+        results[source.rel] = hit
 
     jobs: list[Job] = []
     missed: list[SourceFile] = []
@@ -982,13 +990,13 @@ def _results(
                 jobs.append((source.rel, kind, key))
                 missed.append(source)
             else:
-                results[source.rel] = decode(kind, hit)
+                results[source.rel] = hit
 
     if jobs:
         parsed = _parse_all(root, jobs, workers or _default_workers())
-        for source, job, encoded in zip(missed, jobs, parsed, strict=True):
-            results[source.rel] = decode(source.kind, encoded)
-            cache.put(source.rel, source.size, source.mtime_ns, job[2], encoded, now)
+        for source, job, result in zip(missed, jobs, parsed, strict=True):
+            results[source.rel] = result
+            cache.put(source.rel, source.size, source.mtime_ns, job[2], result, now)
     return results
 
 
@@ -998,7 +1006,16 @@ def _assemble(folder: ClusterFolder, results: dict[str, FileResult], config: Con
     if folder.cluster_file is not None and folder.cluster_file.rel in results:
         header, header_problems = results[folder.cluster_file.rel]
         problems.extend(header_problems)
-    cluster = header if header is not None else Cluster(name=folder.name, path=folder.rel)
+    # A new object: the cached header must not collect the children (the cache
+    # would then store every dataset twice).
+    cluster = Cluster(name=folder.name, path=folder.rel)
+    if header is not None:
+        cluster.title = header.title
+        cluster.description = header.description
+        cluster.owners = header.owners
+        cluster.topics = header.topics
+        cluster.warehouse = header.warehouse
+        cluster.lines = header.lines
     datasets, profiles = cluster.datasets, cluster.profiles
     docs, pairs, candidates = cluster.docs, cluster.pairs, cluster.candidates
     for source in folder.files:

@@ -198,6 +198,10 @@ class Checker:
         item_lines = raw.lines if isinstance(raw, Seq) else []
         for i, item in enumerate(raw):
             at = item_lines[i] if i < len(item_lines) else line
+            simple = _simple_item(item, item_shape)
+            if simple is not None:
+                items.append((simple, at))
+                continue
             label = f"{item_shape.name} {i + 1}"
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 label += f" ({item['name']})"
@@ -222,6 +226,34 @@ class Checker:
 
 
 _INVALID: Any = object()
+
+
+def _simple_item(item: Any, shape: Shape) -> dict[str, Any] | None:
+    """The checked values of a list item that has nothing to report, or None.
+
+    Thousands of columns per repository are plain text keys; this answers for
+    them without building messages, and defers anything else to the full check.
+    """
+    if type(item) is not Map or item.duplicates:
+        return None
+    fields = shape.fields
+    out: dict[str, Any] = {}
+    for key, raw in item.items():
+        kind = fields.get(key)
+        if kind == STR:
+            if type(raw) is not str:
+                return None
+            out[key] = raw
+        elif kind == STR_LIST:
+            if type(raw) is not Seq or any(type(x) is not str for x in raw):
+                return None
+            out[key] = list(raw)
+        else:
+            return None
+    for key in shape.required:
+        if key not in out:
+            return None
+    return out
 
 
 def describe(value: Any) -> str:

@@ -85,7 +85,7 @@ def load_yaml(text: str, *, first_line: int = 1) -> Any:
         return _FastReader(text, first_line - 1).document()
     except _BadScalar as exc:
         raise YamlError(exc.message, exc.line) from None
-    except (_Unsupported, IndexError, ValueError):
+    except (_Unsupported, IndexError, ValueError, RecursionError):
         pass  # outside the subset (or unclosed on its line): PyYAML decides
     return _pyyaml_load(text, first_line - 1)
 
@@ -107,10 +107,25 @@ class _BadScalar(Exception):
 
 
 # Characters the fast reader leaves to PyYAML: tabs (indentation rules), other
-# line breaks, a byte-order mark, and anything PyYAML's reader refuses.
-_LEAVE_TO_PYYAML = re.compile(
-    "[^\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-)
+# line breaks, a byte-order mark, and anything PyYAML's reader refuses. The
+# full pattern takes milliseconds to compile, so ASCII text (nearly every
+# file) is checked with a small one and the full one is built on first need.
+_ASCII_LEAVE_TO_PYYAML = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
+_LEAVE_TO_PYYAML: re.Pattern[str] | None = None
+
+
+def _outside_subset(text: str) -> bool:
+    global _LEAVE_TO_PYYAML
+    if text.isascii():
+        return _ASCII_LEAVE_TO_PYYAML.search(text) is not None
+    if _LEAVE_TO_PYYAML is None:
+        _LEAVE_TO_PYYAML = re.compile(
+            "[^\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+            "\U00010000-\U0010ffff]"
+        )
+    return _LEAVE_TO_PYYAML.search(text) is not None
+
+
 # A block mapping key the fast reader handles: plain, simple characters.
 _KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_ ./-]*?) *:(?: +(.*))?$")
 _FLOW_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ ./-]*")
@@ -163,7 +178,7 @@ def _resolve_plain(value: str) -> Any:
 
 class _FastReader:
     def __init__(self, text: str, offset: int) -> None:
-        if _LEAVE_TO_PYYAML.search(text):
+        if _outside_subset(text):
             raise _Unsupported
         lines: list[tuple[int, str, int]] = []  # (indent, content, file line)
         for number, raw in enumerate(text.split("\n"), start=offset + 1):
