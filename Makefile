@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 VEDDER := $(BIN)/vedder
 WAREHOUSE := examples/warehouse/streaming.duckdb
-DEMO_QUESTION ?= How many premium subscribers are there in Sweden?
+DEMO_QUESTION ?= How many unique listeners did we have in Norway in 2024?
 
 .DEFAULT_GOAL := help
 .PHONY: help install dev demo warehouse profile test lint format bench clean
@@ -42,6 +42,7 @@ profile: $(WAREHOUSE) ## Profile every demo dataset into clusters/*/profiles/
 demo: $(WAREHOUSE) ## Build the demo warehouse, profile it, show the clusters, answer a question
 	$(VEDDER) profile
 	$(VEDDER) clusters
+	$(VEDDER) ask "$(DEMO_QUESTION)"
 
 test: dev $(WAREHOUSE) ## Install what tests need and run lint and the test suite
 	$(BIN)/ruff check vedder tests benchmarks examples

@@ -167,8 +167,10 @@ def result_table(columns: list[str], rows: list[Any], *, truncated: bool = False
     from rich.table import Table
 
     table = Table(header_style="bold", show_edge=True)
-    for name in columns:
-        table.add_column(escape(str(name)))
+    for position, name in enumerate(columns):
+        sample = next((row[position] for row in rows if row[position] is not None), None)
+        numeric = isinstance(sample, (int, float)) and not isinstance(sample, bool)
+        table.add_column(escape(str(name)), justify="right" if numeric else "left")
     for row in rows[:limit]:
         table.add_row(*(_cell(v) if v is None else escape(_cell(v)) for v in row))
     console.print(table)

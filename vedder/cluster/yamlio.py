@@ -127,7 +127,7 @@ def _outside_subset(text: str) -> bool:
 
 
 # A block mapping key the fast reader handles: plain, simple characters.
-_KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_ ./-]*?) *:(?: +(.*))?$")
+_KEY_TEXT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ ./-]*")
 _FLOW_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ ./-]*")
 _FLOW_PLAIN_END = re.compile(r"[,\[\]{}#:]")
 # Anything inside [...] that needs the general flow reader.
@@ -170,9 +170,10 @@ def _resolve_plain(value: str) -> Any:
         result = SafeConstructor.yaml_constructors[tag](_CONSTRUCTOR, ScalarNode(tag, value))
     else:
         raise _Unsupported
-    if len(_PLAIN) >= _PLAIN_LIMIT:
-        _PLAIN.clear()
-    _PLAIN[value] = result
+    if len(value) <= 64:  # short values repeat (types, names, flags); prose does not
+        if len(_PLAIN) >= _PLAIN_LIMIT:
+            _PLAIN.clear()
+        _PLAIN[value] = result
     return result
 
 
@@ -200,7 +201,7 @@ class _FastReader:
         if not self.lines:
             return None
         indent, content, _ = self.lines[0]
-        if not (_is_item(content) or _KEY.match(content)):
+        if not (_is_item(content) or _split_key(content)):
             raise _Unsupported  # a bare scalar document
         value = self.block(indent)
         if self.pos != len(self.lines):
@@ -211,7 +212,7 @@ class _FastReader:
         content = self.lines[self.pos][1]
         if _is_item(content):
             return self.sequence(indent)
-        if _KEY.match(content):
+        if _split_key(content):
             return self.mapping(indent)
         raise _Unsupported  # a scalar on its own line, possibly spanning several
 
@@ -222,7 +223,7 @@ class _FastReader:
         pos = self.pos
         result = Map(lines[pos][2])
         key_lines = result.lines
-        match_key = _KEY.match
+        split_key = _split_key
         plain = _PLAIN
         while pos < count:
             at, content, number = lines[pos]
@@ -230,15 +231,10 @@ class _FastReader:
                 if at < indent:
                     break
                 raise _Unsupported
-            match = match_key(content)
-            if match is None:
+            pair = split_key(content)
+            if pair is None:
                 raise _Unsupported
-            key_text, rest = match.group(1, 2)
-            key = plain.get(key_text, _MISSING)
-            if key is _MISSING:
-                key = _resolve_plain(key_text)
-            if not isinstance(key, str):
-                raise _Unsupported  # rare (`1:`, `yes:`); PyYAML applies its hashing rules
+            key, rest = pair
             pos += 1
             if (
                 rest
@@ -280,7 +276,7 @@ class _FastReader:
                     item = self.block(lines[self.pos][0])
                 else:
                     item = None
-            elif _KEY.match(rest):
+            elif _split_key(rest):
                 # A mapping starts on the dash line: read it as if it started
                 # on its own line at the column after "- ".
                 inner = indent + len(content) - len(rest)
@@ -352,6 +348,35 @@ def _build_plain(text: str, number: int) -> Any:
         return _resolve_plain(text)
     except (ValueError, TypeError, OverflowError) as exc:
         raise _BadScalar(f"invalid value {text!r}: {exc}", number) from None
+
+
+_KEYS: dict[str, Any] = {}  # key text -> the key, or None when not a simple key
+
+
+def _split_key(content: str) -> tuple[str, str] | None:
+    """``(key, rest)`` for a ``key: rest`` line with a simple plain key, else None.
+
+    Cheaper than a regular expression per line: the text before the first
+    ": " is looked up in a table of keys already seen (they repeat in every
+    file), and only new ones are checked.
+    """
+    colon = content.find(": ")
+    if colon > 0:
+        text, rest = content[:colon], content[colon + 2 :].lstrip(" ")
+    elif len(content) > 1 and content[-1] == ":":
+        text, rest = content[:-1], ""
+    else:
+        return None
+    key = _KEYS.get(text, _MISSING)
+    if key is _MISSING:
+        stripped = text.rstrip(" ")
+        key = _resolve_plain(stripped) if _KEY_TEXT.fullmatch(stripped) else None
+        if not isinstance(key, str):
+            key = None  # `1:`, `yes:`: PyYAML applies its rules for such keys
+        if len(_KEYS) >= _PLAIN_LIMIT:
+            _KEYS.clear()
+        _KEYS[text] = key
+    return None if key is None else (key, rest)
 
 
 def _is_item(content: str) -> bool:
