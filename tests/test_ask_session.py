@@ -77,8 +77,34 @@ def test_agent_cannot_write_through_the_guard(session: Session, demo_warehouse: 
         assert conn.execute("SELECT count(*) FROM analytics.podcast_shows").fetchone()[0] > 0
 
 
-def test_follow_up_uses_the_conversation(session: Session) -> None:
-    first = session.ask("How many interns did we hire in Sweden?")
-    follow = session.ask("and in Norway?", history=[Turn(first.question, first)])
-    assert follow.question == "and in Norway?"
-    assert follow.status in {"answered", "not_covered"}
+FIRST = "How many unique listeners did we have in Germany in 2025?"
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "country", "year"),
+    [("and in Norway?", "NO", "2025"), ("what about 2024?", "DE", "2024"),
+     ("and in Sweden in 2024?", "SE", "2024")],
+)
+def test_follow_up_is_read_as_the_full_question(
+    session: Session, follow_up: str, country: str, year: str
+) -> None:
+    first = session.ask(FIRST)
+    assert first.status == "answered", first.reason
+    follow = session.ask(follow_up, history=[Turn(FIRST, first)])
+    assert follow.status == "answered", follow.reason
+    assert follow.question == follow_up
+    assert follow.rewritten and follow.rewritten.startswith("How many unique listeners")
+    sql = follow.sql or ""
+    assert "COUNT(DISTINCT" in sql.upper()  # still the listeners pair, not a streams pair
+    assert f"'{country}'" in sql and f"{year}-01-01" in sql
+
+
+def test_follow_up_without_history_is_not_guessed(session: Session) -> None:
+    answer = session.ask("and in Norway?")
+    assert answer.status == "not_covered"
+
+
+def test_follow_up_asking_for_something_else_is_refused(session: Session) -> None:
+    first = session.ask(FIRST)
+    follow = session.ask("and the average session length?", history=[Turn(FIRST, first)])
+    assert follow.status == "not_covered"

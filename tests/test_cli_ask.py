@@ -105,3 +105,18 @@ def test_warehouse_down_is_an_error_answer_not_a_traceback(demo_project: Path, t
 def test_ask_needs_a_question(demo_project: Path) -> None:
     done = vedder(demo_project, "ask")
     assert done.returncode == 2
+
+
+def test_chat_follow_ups_use_the_conversation(demo_project: Path) -> None:
+    script = "How many unique listeners did we have in Germany in 2025?\nand in Norway?\nexit\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "vedder", "chat"], cwd=demo_project, input=script,
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "country_code = 'DE'" in done.stdout
+    assert "country_code = 'NO'" in done.stdout
+    log = json.loads(vedder(demo_project, "log", "--json").stdout)
+    assert len(log) == 2
+    assert {r["turn"] for r in log} == {1, 2}
+    assert len({r["conversation_id"] for r in log}) == 1

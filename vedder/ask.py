@@ -142,6 +142,7 @@ class Session:
         return answer
 
     def _answer(self, question: str, *, cluster: str | None, model: str, history: Sequence[Turn]) -> Answer:
+        from vedder.answer.followup import looks_like_follow_up
         from vedder.answer.offline import answer_offline
 
         if not question.strip():
@@ -153,13 +154,18 @@ class Session:
 
         home = self.project.clusters[cluster].warehouse if cluster else "default"
         dialect = self.warehouse(home).dialect
-        offline = answer_offline(
-            question, self.project, self.index, run_sql=self._runner, cluster=cluster,
-            dialect=dialect,
-        )
-        previous = history[-1].answer if history else None
-        if offline.status == "not_covered" and previous is not None and previous.cluster:
-            offline = self._follow_up(question, history[-1], dialect) or offline
+        offline: Answer | None = None
+        last = history[-1] if history else None
+        if last is not None and last.answer.cluster and looks_like_follow_up(question):
+            # "and in Norway?" means the previous question with Norway: read it that way first.
+            offline = self._follow_up(question, last, dialect)
+        if offline is None:
+            offline = answer_offline(
+                question, self.project, self.index, run_sql=self._runner, cluster=cluster,
+                dialect=dialect,
+            )
+        if offline.status == "not_covered" and last is not None and last.answer.cluster:
+            offline = self._follow_up(question, last, dialect) or offline
         offline.question = question
         if offline.status != "not_covered" or model == OFFLINE:
             offline.model = OFFLINE

@@ -23,7 +23,18 @@ _OPENER = re.compile(
     re.I,
 )
 _TRAILING = re.compile(r"[\s?.!]+$")
+_FILLER = frozenset({"in", "for", "on", "during", "from", "at", "of", "the", "and", "to", "with"})
 _BREAKDOWN = re.compile(r"^\s*(?:break\s+(?:that|it|this)\s+down|split\s+(?:that|it|this))\s+", re.I)
+_LOOKS_LIKE = re.compile(
+    r"^\s*(?:and|but|also|or|what\s+about|how\s+about|now|then|same|break\s+(?:that|it|this)|"
+    r"split\s+(?:that|it|this)|only|just|instead)\b",
+    re.I,
+)
+
+
+def looks_like_follow_up(question: str) -> bool:
+    """Whether a question leans on the one before ("and in Norway?", "break that down by month")."""
+    return bool(_LOOKS_LIKE.match(question)) or len(question.split()) <= 3
 
 
 def _same_slot(new: Value, old: Value) -> bool:
@@ -39,7 +50,7 @@ def rewrite(follow_up: str, previous: str, index: Index, cluster: str, dialect: 
     finder = cluster_facts(index, cluster, dialect).finder
     old_values = finder.find(previous)
     rest = _OPENER.sub("", follow_up, count=1)
-    rest = _BREAKDOWN.sub("by ", rest, count=1) if _BREAKDOWN.match(rest) else rest
+    rest = _BREAKDOWN.sub("", rest, count=1)
     new_values = finder.find(rest)
     text = previous.rstrip(" ?.!")
     # Replace from the end so earlier offsets stay valid.
@@ -59,7 +70,8 @@ def rewrite(follow_up: str, previous: str, index: Index, cluster: str, dialect: 
     for _, new in sorted(replacements, key=lambda pair: pair[1].start, reverse=True):
         leftover = leftover[: new.start] + leftover[new.end :]
     leftover = _TRAILING.sub("", leftover).strip(" ,")
-    leftover = re.sub(r"^(?:in|for|on|during|from)\s*$", "", leftover, flags=re.I)
+    if all(word.lower() in _FILLER for word in re.findall(r"[\w']+", leftover)):
+        leftover = ""  # only the prepositions that held the replaced values are left
     if not replacements and not leftover:
         return None
     if leftover:

@@ -67,7 +67,11 @@ _NOT_GROUP_BEFORE = re.compile(
     r"(ed|en|order|sort|rank|ranked|sorted|ordered|made|paid|done|run|taken|held|followed|"
     r"broken|grouped|split|driven|caused|owned|cited)$"
 )
-_ORDERING_VERB = re.compile(r"\b(sort|order|rank|list|arrange|show)\w*\b(?!.*[.?!;])")
+# Verb forms only: "listeners" and "podcast shows" are nouns, not an ordering.
+_ORDERING_VERB = re.compile(
+    r"\b(sort|sorted|sorting|order|ordered|ordering|rank|ranked|ranking|list|listed|listing|"
+    r"arrange|arranged|arranging|show|showing|shown)\b(?!.*[.?!;])"
+)
 _SINGLE = re.compile(
     r"^\s*(which|what|who)\s+(\w+\s+){0,2}?(has|is|was|had|did|does|got|gets)\b|"
     r"\bthe \w+( \w+)? (with|that has|that had|who has|who had) the\b"
@@ -96,6 +100,23 @@ _RELATIVE_TIME = re.compile(
     r"ago|so far|to date|year to date|since)\b"
 )
 
+
+# A calendar unit after "by", "per", "each" is always a breakdown, however the
+# rest of the question reads ("which ten artists ... during 2025 by month").
+TIME_GRAINS = ("hour", "day", "week", "month", "quarter", "year")
+_GRAIN_WORDS = r"(hour|day|date|week|weekday|month|quarter|year)s?"
+_TIME_BREAKDOWN = re.compile(
+    r"\b(by|per|each|every|for each|for every|in each|in every|across|over)\s+"
+    r"(?:the\s+|single\s+|individual\s+|calendar\s+|given\s+)*" + _GRAIN_WORDS + r"\b"
+    r"|\b(hour|day|week|month|quarter|year)[\s-]+(?:by|over|on|to)[\s-]+\1\b"
+)
+_GRAIN_ADJECTIVE = re.compile(r"\b(hourly|daily|weekly|monthly|quarterly|yearly|annual|annually)\b")
+_ADJECTIVE_GRAIN = {
+    "hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month",
+    "quarterly": "quarter", "yearly": "year", "annual": "year", "annually": "year",
+}  # fmt: skip
+_NOT_GRAIN_BEFORE = re.compile(r"\b(sort|sorted|order|ordered|rank|ranked|arranged)\s+$")
+_GRAIN_ALIASES = {"date": "day", "weekday": "day"}
 
 _GROUP_PHRASE = re.compile(
     r"\b(?:each|every|per|by|across|for all)\s+(?:the\s+|their\s+|its\s+|different\s+)?"

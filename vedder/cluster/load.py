@@ -429,7 +429,8 @@ def parse_pair(
     header_status = meta.get("status", [None])[0]
     if status is None:
         status = header_status or "vetted"
-    elif header_status is not None and header_status != status:
+    elif header_status in ("vetted", "candidate") and header_status != status:
+        # Other statuses (a miner's "rejected", say) are kept in meta; the folder decides.
         where = "candidates/" if header_status == "candidate" else "pairs/"
         check.report(
             key_lines["status"],
