@@ -56,21 +56,25 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
 
-    subprocess.run([str(VEDDER), "--help"], check=True, capture_output=True, cwd=REPO)  # warm the OS cache
+    subprocess.run(
+        [str(VEDDER), "--help"], check=True, capture_output=True, cwd=REPO
+    )  # warm the OS cache
     times = time_help(args.runs)
     median = statistics.median(times)
     ok = median < TARGET_S
-    print(f"vedder --help, cold process: median {median * 1000:.0f} ms over {args.runs} runs "
-          f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}); target < {TARGET_S * 1000:.0f} ms: "
-          f"{'PASS' if ok else 'FAIL'}")
+    print(
+        f"vedder --help, cold process: median {median * 1000:.0f} ms over {args.runs} runs "
+        f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}); "
+        f"target < {TARGET_S * 1000:.0f} ms: {'PASS' if ok else 'FAIL'}"
+    )
     failures = 0 if ok else 1
     for command in (["--help"], ["clusters"], ["profile", "--help"], ["show", "--help"]):
         heavy = heavy_imports(command)
         status = "PASS" if not heavy else "FAIL"
         failures += bool(heavy)
-        print(f"vedder {' '.join(command)}: heavy modules imported: {', '.join(heavy) or 'none'}: {status}")
-    print(f"reproduce: {Path(sys.executable).relative_to(REPO) if Path(sys.executable).is_relative_to(REPO) else sys.executable} "
-          f"benchmarks/bench_cli.py --runs {args.runs}")
+        imported = ", ".join(heavy) or "none"
+        print(f"vedder {' '.join(command)}: heavy modules imported: {imported}: {status}")
+    print(f"reproduce: .venv/bin/python benchmarks/bench_cli.py --runs {args.runs}")
     return 1 if failures else 0
 
 

@@ -98,10 +98,12 @@ def load_once(out: Path, *, cached: bool) -> dict[str, float]:
 
 def sqlglot_build() -> str:
     """Pure Python, or compiled (``pip install 'sqlglot[c]'``): it decides cold-load time."""
-    import importlib.util
+    from importlib import metadata
 
-    compiled = importlib.util.find_spec("sqlglotc") is not None
-    return "compiled (sqlglotc)" if compiled else "pure Python"
+    try:
+        return f"compiled (sqlglotc {metadata.version('sqlglotc')})"
+    except metadata.PackageNotFoundError:
+        return "pure Python"
 
 
 def load_average() -> str:

@@ -15,7 +15,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep tests away from the developer's home, config and environment overrides."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
@@ -26,7 +28,9 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 
 
 def _postgres_url() -> str:
-    return os.environ.get("VEDDER_TEST_PG_URL", "postgresql://postgres:vedder@127.0.0.1:5432/postgres")
+    return os.environ.get(
+        "VEDDER_TEST_PG_URL", "postgresql://postgres:vedder@127.0.0.1:5432/postgres"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +71,7 @@ def demo_project(tmp_path: Path, demo_warehouse: Path) -> Path:
     (tmp_path / "vedder.yaml").write_text(
         "version: 1\n"
         f"clusters: {REPO / 'clusters'}\n"
-        f"warehouses:\n  default: {{url: \"duckdb:///{demo_warehouse}\"}}\n"
+        f'warehouses:\n  default: {{url: "duckdb:///{demo_warehouse}"}}\n'
         "model: offline\n"
         "log: .vedder/log.db\n",
         encoding="utf-8",

@@ -39,15 +39,17 @@ def test_unknown_cluster_is_an_error_answer(session: Session) -> None:
 def test_agent_answers_behind_the_offline_path(session: Session, demo_warehouse: Path) -> None:
     from vedder.answer.scripted import ScriptedModel
 
-    sql = ("SELECT count(*) AS shows FROM analytics.podcast_shows "
-           "WHERE category = 'Comedy'")
+    sql = "SELECT count(*) AS shows FROM analytics.podcast_shows WHERE category = 'Comedy'"
     with duckdb.connect(str(demo_warehouse), read_only=True) as conn:
         expected = conn.execute(sql).fetchone()
     with ScriptedModel("session-agent") as scripted:
         scripted.enqueue_tool_call("run_sql", sql=sql)
         scripted.enqueue_tool_call("final_answer", answer="There are N comedy shows.", sql=sql)
-        answer = session.ask("How many podcast shows are in the comedy category?",
-                             cluster="podcasts", model=scripted.model)
+        answer = session.ask(
+            "How many podcast shows are in the comedy category?",
+            cluster="podcasts",
+            model=scripted.model,
+        )
         first_request = scripted.requests[0]
     assert answer.status == "answered", answer.error
     assert answer.model == scripted.model
@@ -71,7 +73,9 @@ def test_agent_cannot_write_through_the_guard(session: Session, demo_warehouse: 
         answer = session.ask("Delete every podcast show", cluster="podcasts", model=scripted.model)
         second = scripted.requests[1]
     assert answer.status == "not_covered"
-    tool_results = " ".join(str(m.get("content")) for m in second.messages if m.get("role") == "tool")
+    tool_results = " ".join(
+        str(m.get("content")) for m in second.messages if m.get("role") == "tool"
+    )
     assert "read_only" in tool_results
     with duckdb.connect(str(demo_warehouse), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM analytics.podcast_shows").fetchone()[0] > 0
@@ -82,8 +86,11 @@ FIRST = "How many unique listeners did we have in Germany in 2025?"
 
 @pytest.mark.parametrize(
     ("follow_up", "country", "year"),
-    [("and in Norway?", "NO", "2025"), ("what about 2024?", "DE", "2024"),
-     ("and in Sweden in 2024?", "SE", "2024")],
+    [
+        ("and in Norway?", "NO", "2025"),
+        ("what about 2024?", "DE", "2024"),
+        ("and in Sweden in 2024?", "SE", "2024"),
+    ],
 )
 def test_follow_up_is_read_as_the_full_question(
     session: Session, follow_up: str, country: str, year: str

@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 
 
-def vedder(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def vedder(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "vedder", *args],
-        cwd=cwd, capture_output=True, text=True,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         env={**os.environ, "COLUMNS": "160", **(env or {})},
     )
 
@@ -57,8 +61,21 @@ def test_ask_not_covered_lists_clusters_and_exits_1(demo_project: Path) -> None:
 def test_ask_json_has_the_documented_keys(demo_project: Path) -> None:
     done = vedder(demo_project, "ask", "How many subscription plans are there?", "--json")
     data = json.loads(done.stdout)
-    for key in ("status", "cluster", "answer", "sql", "columns", "rows", "sources", "confidence",
-                "run_id", "model", "steps", "duration_ms", "error"):
+    for key in (
+        "status",
+        "cluster",
+        "answer",
+        "sql",
+        "columns",
+        "rows",
+        "sources",
+        "confidence",
+        "run_id",
+        "model",
+        "steps",
+        "duration_ms",
+        "error",
+    ):
         assert key in data
     assert set(data["sources"]) == {"pairs", "docs", "datasets"}
 
@@ -66,8 +83,10 @@ def test_ask_json_has_the_documented_keys(demo_project: Path) -> None:
 def test_ask_questions_file_prints_one_object_per_line(demo_project: Path) -> None:
     batch = demo_project / "questions.jsonl"
     batch.write_text(
-        json.dumps({"question": "What is the weather in Stockholm tomorrow?"}) + "\n"
-        + json.dumps({"question": "How many employees work in marketing?", "cluster": None}) + "\n"
+        json.dumps({"question": "What is the weather in Stockholm tomorrow?"})
+        + "\n"
+        + json.dumps({"question": "How many employees work in marketing?", "cluster": None})
+        + "\n"
     )
     done = vedder(demo_project, "ask", "--questions", str(batch), "--json")
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
@@ -84,7 +103,9 @@ def test_bad_questions_file_points_at_the_line(demo_project: Path) -> None:
 
 
 def test_every_ask_is_logged_and_takes_feedback(demo_project: Path) -> None:
-    asked = json.loads(vedder(demo_project, "ask", "Who won the football world cup?", "--json").stdout)
+    asked = json.loads(
+        vedder(demo_project, "ask", "Who won the football world cup?", "--json").stdout
+    )
     run_id = asked["run_id"]
     done = vedder(demo_project, "feedback", run_id, "--bad", "--comment", "should say no")
     assert done.returncode == 0, done.stderr
@@ -94,7 +115,9 @@ def test_every_ask_is_logged_and_takes_feedback(demo_project: Path) -> None:
     assert run["question"] == "Who won the football world cup?"
 
 
-def test_warehouse_down_is_an_error_answer_not_a_traceback(demo_project: Path, tmp_path: Path) -> None:
+def test_warehouse_down_is_an_error_answer_not_a_traceback(
+    demo_project: Path, tmp_path: Path
+) -> None:
     env = {"VEDDER_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'missing.duckdb'}"}
     done = vedder(demo_project, "sql", "SELECT 1", env=env)
     assert done.returncode == 2
@@ -110,8 +133,12 @@ def test_ask_needs_a_question(demo_project: Path) -> None:
 def test_chat_follow_ups_use_the_conversation(demo_project: Path) -> None:
     script = "How many unique listeners did we have in Germany in 2025?\nand in Norway?\nexit\n"
     done = subprocess.run(
-        [sys.executable, "-m", "vedder", "chat"], cwd=demo_project, input=script,
-        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"},
+        [sys.executable, "-m", "vedder", "chat"],
+        cwd=demo_project,
+        input=script,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
     )
     assert done.returncode == 0, done.stderr
     assert "country_code = 'DE'" in done.stdout

@@ -19,7 +19,11 @@ from tests.conftest import FIXTURES
 def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "160"}  # wide enough that tables do not wrap words
     return subprocess.run(
-        [sys.executable, "-m", "vedder", *args], cwd=project, capture_output=True, text=True, env=env
+        [sys.executable, "-m", "vedder", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
     )
 
 

@@ -52,7 +52,8 @@ def test_env_expansion_and_missing_variables(root: Path) -> None:
 
 def test_environment_overrides(root: Path) -> None:
     config = load_config(
-        cwd=root, env={"VEDDER_MODEL": "openai/gpt-4o-mini", "VEDDER_WAREHOUSE_URL": "sqlite:///x.db"}
+        cwd=root,
+        env={"VEDDER_MODEL": "openai/gpt-4o-mini", "VEDDER_WAREHOUSE_URL": "sqlite:///x.db"},
     )
     assert config.model == "openai/gpt-4o-mini"
     assert config.warehouse("default").url == "sqlite:///x.db"

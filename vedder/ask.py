@@ -52,7 +52,9 @@ class Session:
     _log: Log | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, config: Config, project: Project, *, model: str | None = None, log: bool = True) -> Session:
+    def open(
+        cls, config: Config, project: Project, *, model: str | None = None, log: bool = True
+    ) -> Session:
         return cls(config=config, project=project, model=model or config.model, log_enabled=log)
 
     # -- shared pieces, built on first use ---------------------------------
@@ -100,7 +102,12 @@ class Session:
         if cluster is not None:
             return cluster.tables
         return sorted(
-            {t for c in self.project.clusters.values() if c.warehouse == warehouse for t in c.tables}
+            {
+                t
+                for c in self.project.clusters.values()
+                if c.warehouse == warehouse
+                for t in c.tables
+            }
         )
 
     def run_sql(self, sql: str, *, cluster: str | Cluster | None = None) -> Result:
@@ -128,25 +135,30 @@ class Session:
         conversation_id: str | None = None,
         turn: int | None = None,
     ) -> Answer:
-        """Answer one question; errors become ``status='error'`` answers, and every run is logged."""
+        """Answer one question; errors become ``status='error'`` answers; every run is logged."""
         started = time.perf_counter()
         model = model or self.model
         try:
             answer = self._answer(question, cluster=cluster, model=model, history=history)
         except VedderError as error:
-            answer = Answer(question=question, status="error", cluster=cluster, model=model,
-                            error=str(error))
+            answer = Answer(
+                question=question, status="error", cluster=cluster, model=model, error=str(error)
+            )
         answer.duration_ms = round((time.perf_counter() - started) * 1000, 1)
         if self.log_enabled:
             answer.run_id = self._record(answer, conversation_id=conversation_id, turn=turn)
         return answer
 
-    def _answer(self, question: str, *, cluster: str | None, model: str, history: Sequence[Turn]) -> Answer:
+    def _answer(
+        self, question: str, *, cluster: str | None, model: str, history: Sequence[Turn]
+    ) -> Answer:
         from vedder.answer.followup import looks_like_follow_up
         from vedder.answer.offline import answer_offline
 
         if not question.strip():
-            raise ClusterError("the question is empty", hint='ask something, e.g. vedder ask "How many ...?"')
+            raise ClusterError(
+                "the question is empty", hint='ask something, e.g. vedder ask "How many ...?"'
+            )
         if not self.project.clusters:
             return self._not_covered(question, model, "there are no clusters in this project yet")
         if cluster is not None:
@@ -161,7 +173,11 @@ class Session:
             offline = self._follow_up(question, last, dialect)
         if offline is None:
             offline = answer_offline(
-                question, self.project, self.index, run_sql=self._runner, cluster=cluster,
+                question,
+                self.project,
+                self.index,
+                run_sql=self._runner,
+                cluster=cluster,
                 dialect=dialect,
             )
         if offline.status == "not_covered" and last is not None and last.answer.cluster:
@@ -181,12 +197,18 @@ class Session:
 
         cluster = last.answer.cluster
         assert cluster is not None
-        full = rewrite(question, last.question if last.answer.status != "answered"
-                       else _asked(last), self.index, cluster, dialect)
+        full = rewrite(
+            question,
+            last.question if last.answer.status != "answered" else _asked(last),
+            self.index,
+            cluster,
+            dialect,
+        )
         if full is None:
             return None
-        answer = answer_offline(full, self.project, self.index, run_sql=self._runner,
-                                cluster=cluster, dialect=dialect)
+        answer = answer_offline(
+            full, self.project, self.index, run_sql=self._runner, cluster=cluster, dialect=dialect
+        )
         if answer.status != "answered":
             return None
         answer.answer = f'Read as "{full}". {answer.answer or ""}'.strip()
@@ -196,8 +218,15 @@ class Session:
     def _runner(self, cluster: Cluster, sql: str) -> Result:
         return self.run_sql(sql, cluster=cluster)
 
-    def _agent(self, question: str, *, cluster: str | None, model: str,
-               history: Sequence[Turn], offline: Answer) -> Answer:
+    def _agent(
+        self,
+        question: str,
+        *,
+        cluster: str | None,
+        model: str,
+        history: Sequence[Turn],
+        offline: Answer,
+    ) -> Answer:
         from vedder.answer.agent import answer_with_agent
         from vedder.answer.tools import Toolbox
 
@@ -205,14 +234,19 @@ class Session:
         if name is None:
             routes = [r for r in self.index.route(_with_history(question, history)) if r.covered]
             if not routes:
-                return self._not_covered(question, model, "no cluster covers this question",
-                                         suggestions=offline)
+                return self._not_covered(
+                    question, model, "no cluster covers this question", suggestions=offline
+                )
             name = routes[0].cluster
         target = self.project.clusters[name]
         context = self.index.context(question, name, budget_tokens=self.budget_tokens)
-        toolbox = Toolbox(project=self.project, cluster=target, index=self.index,
-                          run_sql=lambda sql: self.run_sql(sql, cluster=target),
-                          dialect=self.warehouse(target.warehouse).dialect)
+        toolbox = Toolbox(
+            project=self.project,
+            cluster=target,
+            index=self.index,
+            run_sql=lambda sql: self.run_sql(sql, cluster=target),
+            dialect=self.warehouse(target.warehouse).dialect,
+        )
         return answer_with_agent(
             question,
             cluster=target,
@@ -222,7 +256,9 @@ class Session:
             history=[(t.question, t.answer) for t in history],
         )
 
-    def _not_covered(self, question: str, model: str, reason: str, *, suggestions: Answer | None = None) -> Answer:
+    def _not_covered(
+        self, question: str, model: str, reason: str, *, suggestions: Answer | None = None
+    ) -> Answer:
         return Answer(
             question=question,
             status="not_covered",
@@ -233,7 +269,9 @@ class Session:
             clusters=sorted(self.project.clusters),
         )
 
-    def _record(self, answer: Answer, *, conversation_id: str | None, turn: int | None) -> str | None:
+    def _record(
+        self, answer: Answer, *, conversation_id: str | None, turn: int | None
+    ) -> str | None:
         from vedder.store.log import Log, RunRecord
 
         if self._log is None:
@@ -242,7 +280,9 @@ class Session:
             question=answer.question,
             status=answer.status,
             cluster=answer.cluster,
-            answer=answer.answer if answer.status != "not_covered" else (answer.reason or answer.answer),
+            answer=answer.answer
+            if answer.status != "not_covered"
+            else (answer.reason or answer.answer),
             sql=answer.sql,
             columns=list(answer.columns),
             row_count=len(answer.rows) if answer.status == "answered" else None,
@@ -273,9 +313,18 @@ def _with_history(question: str, history: Sequence[Turn]) -> str:
 
 
 def _sources_dict(sources: Sources) -> dict[str, list[str]]:
-    return {"pairs": list(sources.pairs), "docs": list(sources.docs), "datasets": list(sources.datasets)}
+    return {
+        "pairs": list(sources.pairs),
+        "docs": list(sources.docs),
+        "datasets": list(sources.datasets),
+    }
 
 
 def _tool_dict(call: Any) -> dict[str, Any]:
-    return {"name": call.name, "arguments": call.arguments, "result": call.result_summary,
-            "error": call.error, "duration_ms": call.duration_ms}
+    return {
+        "name": call.name,
+        "arguments": call.arguments,
+        "result": call.result_summary,
+        "error": call.error,
+        "duration_ms": call.duration_ms,
+    }

@@ -57,7 +57,9 @@ def check_name(kind: str, name: str) -> None:
         )
 
 
-def new_cluster(config: Config, name: str, *, title: str | None = None, team: str | None = None) -> Scaffolded:
+def new_cluster(
+    config: Config, name: str, *, title: str | None = None, team: str | None = None
+) -> Scaffolded:
     """Create ``clusters/<name>/`` with a cluster.yaml, a starter doc and empty folders."""
     check_name("cluster", name)
     folder = config.clusters_dir / name
@@ -73,7 +75,9 @@ def new_cluster(config: Config, name: str, *, title: str | None = None, team: st
         keep = folder / sub / ".gitkeep"
         keep.touch()
     files = {
-        folder / "cluster.yaml": CLUSTER_TEMPLATE.format(name=name, title=title, team=team or "TODO"),
+        folder / "cluster.yaml": CLUSTER_TEMPLATE.format(
+            name=name, title=title, team=team or "TODO"
+        ),
         folder / "docs" / "definitions.md": README_DOC.format(title=title),
     }
     for path, text in files.items():
@@ -129,6 +133,8 @@ def new_dataset(
         "# Describe the table and its columns; add synonyms, `avoid:` notes, partition and\n"
         "# freshness where they apply (see README: The cluster format).\n"
     )
-    path.write_text(header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(
+        header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
     others = [c for c in project.clusters_listing(table) if c != cluster]
     return Scaffolded(path=path, written=[path], also_listed_by=others)

@@ -80,8 +80,13 @@ def cluster_detail(project: Project, cluster: Cluster) -> dict[str, Any]:
         "datasets": datasets,
         "docs": [{"name": d.name, "title": d.title, "path": d.path} for d in cluster.docs],
         "pairs": [
-            {"slug": p.slug, "question": p.questions[0] if p.questions else None,
-             "phrasings": len(p.questions), "verified_by": p.verified_by, "path": p.path}
+            {
+                "slug": p.slug,
+                "question": p.questions[0] if p.questions else None,
+                "phrasings": len(p.questions),
+                "verified_by": p.verified_by,
+                "path": p.path,
+            }
             for p in cluster.pairs
         ],
         "candidates": len(cluster.candidates),

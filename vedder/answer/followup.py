@@ -24,7 +24,9 @@ _OPENER = re.compile(
 )
 _TRAILING = re.compile(r"[\s?.!]+$")
 _FILLER = frozenset({"in", "for", "on", "during", "from", "at", "of", "the", "and", "to", "with"})
-_BREAKDOWN = re.compile(r"^\s*(?:break\s+(?:that|it|this)\s+down|split\s+(?:that|it|this))\s+", re.I)
+_BREAKDOWN = re.compile(
+    r"^\s*(?:break\s+(?:that|it|this)\s+down|split\s+(?:that|it|this))\s+", re.I
+)
 _LOOKS_LIKE = re.compile(
     r"^\s*(?:and|but|also|or|what\s+about|how\s+about|now|then|same|break\s+(?:that|it|this)|"
     r"split\s+(?:that|it|this)|only|just|instead)\b",
@@ -45,7 +47,9 @@ def _same_slot(new: Value, old: Value) -> bool:
     return new.kind == old.kind and new.role == old.role
 
 
-def rewrite(follow_up: str, previous: str, index: Index, cluster: str, dialect: str | None = None) -> str | None:
+def rewrite(
+    follow_up: str, previous: str, index: Index, cluster: str, dialect: str | None = None
+) -> str | None:
     """The full question a follow-up stands for, or None when it cannot be read as one."""
     finder = cluster_facts(index, cluster, dialect).finder
     old_values = finder.find(previous)

@@ -103,20 +103,124 @@ _RELATIVE_TIME = re.compile(
 
 # A calendar unit after "by", "per", "each" is always a breakdown, however the
 # rest of the question reads ("which ten artists ... during 2025 by month").
-TIME_GRAINS = ("hour", "day", "week", "month", "quarter", "year")
-_GRAIN_WORDS = r"(hour|day|date|week|weekday|month|quarter|year)s?"
+TIME_GRAINS = ("hour", "day", "weekday", "week", "month", "quarter", "year")
 _TIME_BREAKDOWN = re.compile(
-    r"\b(by|per|each|every|for each|for every|in each|in every|across|over)\s+"
-    r"(?:the\s+|single\s+|individual\s+|calendar\s+|given\s+)*" + _GRAIN_WORDS + r"\b"
-    r"|\b(hour|day|week|month|quarter|year)[\s-]+(?:by|over|on|to)[\s-]+\1\b"
+    r"\b(?:by|per|each|every)\s+(?:the\s+|single\s+|individual\s+|calendar\s+|given\s+)*"
+    r"(hour|day|date|weekday|week|month|quarter|year)s?\b"
+    r"|\b(hour|day|week|month|quarter|year)s?[\s-]+(?:by|over|on|to)[\s-]+(?:the[\s-]+)?"
+    r"(hour|day|week|month|quarter|year)s?\b"
 )
-_GRAIN_ADJECTIVE = re.compile(r"\b(hourly|daily|weekly|monthly|quarterly|yearly|annual|annually)\b")
-_ADJECTIVE_GRAIN = {
+_NOT_GRAIN_BEFORE = re.compile(r"\b(sort|sorted|order|ordered|rank|ranked|arranged)\s+$")
+# "monthly signups" is a breakdown, "monthly active users" the name of a metric:
+# an adjective is only a breakdown when the pair's own words do not use it.
+_GRAIN_ADJECTIVES = {
     "hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month",
     "quarterly": "quarter", "yearly": "year", "annual": "year", "annually": "year",
 }  # fmt: skip
-_NOT_GRAIN_BEFORE = re.compile(r"\b(sort|sorted|order|ordered|rank|ranked|arranged)\s+$")
-_GRAIN_ALIASES = {"date": "day", "weekday": "day"}
+_GRAIN_ADJECTIVE = re.compile(r"\b(" + "|".join(_GRAIN_ADJECTIVES) + r")\b")
+
+
+_WHICH_GRAIN = re.compile(
+    r"\b(?:which|what)\s+(?:calendar\s+)?(hour|day|date|weekday|week|month|quarter|year)s?\b|"
+    r"\bthe\s+(hour|day|date|weekday|week|month|quarter|year)s?\s+(?:with|that|when|in which)\b"
+)
+
+
+def time_grains(low: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Calendar units a question breaks down by: said outright ("by month", "each week"),
+    and hinted ("monthly", "which month") which the pair's own words may also explain."""
+    said: set[str] = set()
+    for m in _TIME_BREAKDOWN.finditer(low):
+        if _NOT_GRAIN_BEFORE.search(low[: m.start()]):
+            continue  # "sorted by date" orders, it does not break down
+        unit = m.group(1) or m.group(2)
+        said.add("day" if unit == "date" else unit)
+    hinted = {_GRAIN_ADJECTIVES[m.group(1)] for m in _GRAIN_ADJECTIVE.finditer(low)}
+    for m in _WHICH_GRAIN.finditer(low):
+        unit = m.group(1) or m.group(2)
+        hinted.add("day" if unit == "date" else unit)
+    return frozenset(said), frozenset(hinted - said)
+
+
+# What "how many X" counts. Rows of an event table (streams, payments) are not
+# the distinct people or things behind them (listeners, customers, artists).
+_COUNT_TRIGGER = re.compile(
+    r"\b(?:how many|number of|numbers of|count the|count all(?: the)?|tally of)\s+"
+)
+# "citation count" counts citations; "the count of papers" and "yearly counts of
+# papers" count papers.
+_COUNT_NOUN = re.compile(r"\b([a-z][\w'-]*)\s+counts?\b(\s+of\s+)?")
+_RANK_TRIGGER = re.compile(
+    r"\b(?:most|fewest|least|(?:to|and) (?:the )?(?:lowest|highest|smallest|largest))\s+"
+    r"(?:the\s+)?([a-z][\w'-]*)"
+)
+_RANK_MEASURE = re.compile(r"\bby\s+(?:(?:unique|distinct|active|total|new)\s+)?([a-z][\w'-]*)")
+IRREGULAR_PLURALS = frozenset({"people", "persons", "children", "men", "women", "staff"})
+# Counting these counts distinct people, never the rows of an event table.
+PERSONS = frozenset(
+    {"people", "persons", "person", "individuals", "humans", "users", "customers", "clients",
+     "members", "accounts", "listeners", "subscribers", "followers", "fans", "visitors",
+     "viewers", "readers", "buyers", "sellers", "employees", "students", "patients", "payers"}
+)  # fmt: skip
+GENERIC_PERSONS = frozenset({"people", "persons", "person", "individuals", "humans"})
+_NOT_COUNTED = frozenset(
+    {"row", "rows", "record", "records", "entry", "entries", "item", "items", "result", "results",
+     "thing", "things", "times", "occurrences", "instances", "cases", "total", "overall",
+     "distinct", "unique", "final", "exact", "approximate", "current", "the", "a", "an", "x",
+     "seconds", "minutes", "hours", "days", "weeks", "months", "quarters", "years", "semesters",
+     "dollars", "cents", "euros", "percent", "units"}
+)  # fmt: skip
+_TIME_NOUNS = frozenset(
+    {"seconds", "minutes", "hours", "days", "weeks", "months", "quarters", "years", "semesters",
+     "times", "dollars", "cents", "euros", "percent"}
+)  # fmt: skip
+
+
+def _plural(word: str) -> bool:
+    if word in IRREGULAR_PLURALS:
+        return True
+    return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "'s"))
+
+
+def _adjective(word: str) -> bool:
+    return word in _GRAIN_ADJECTIVES or word in _NOT_COUNTED or word.endswith("ly")
+
+
+def _noun_after(low: str, start: int) -> str | None:
+    """The plural noun that heads the phrase starting at ``start`` ("new show follows")."""
+    from vedder.retrieve import STOPWORDS
+
+    for word in re.findall(r"[a-z0-9][\w'-]*", low[start : start + 80])[:4]:
+        if word in _TIME_NOUNS or word in STOPWORDS:
+            return None  # "how many hours": an amount of time, not a count of things
+        if _plural(word):
+            return None if word in _NOT_COUNTED else word
+    return None
+
+
+def counted_nouns(low: str, *, ranked: bool = False) -> tuple[str, ...]:
+    """The nouns a question counts: "listeners" in "how many listeners streamed ...".
+
+    With ``ranked`` (the question asks for a top or bottom), the measure a ranking is
+    by counts too: "top 10 artists by streams", "the fewest listeners".
+    """
+    from vedder.retrieve import STOPWORDS
+
+    found: list[str | None] = [_noun_after(low, m.end()) for m in _COUNT_TRIGGER.finditer(low)]
+    for m in _COUNT_NOUN.finditer(low):
+        word = m.group(1)
+        if word not in STOPWORDS and not _adjective(word) and not word.isdigit():
+            found.append(word)
+        elif m.group(2):
+            found.append(_noun_after(low, m.end()))
+    if ranked:
+        for rx in (_RANK_TRIGGER, _RANK_MEASURE):
+            for m in rx.finditer(low):
+                word = m.group(1)
+                if _plural(word) and word not in _NOT_COUNTED and word not in STOPWORDS:
+                    found.append(word)
+    return tuple(dict.fromkeys(w for w in found if w))
+
 
 _GROUP_PHRASE = re.compile(
     r"\b(?:each|every|per|by|across|for all)\s+(?:the\s+|their\s+|its\s+|different\s+)?"
@@ -141,14 +245,28 @@ class Intent:
     relative_time: bool = False
     single: bool = False  # asks for one item: "which country has the most ..."
     group_heads: frozenset[str] = frozenset()  # what a breakdown is by: "country", "month"
+    group_phrases: tuple[tuple[str, ...], ...] = ()  # the terms of each "by/per/each ..." phrase
+    grains: frozenset[str] = frozenset()  # calendar units said outright: "by month", "each week"
+    grain_hints: frozenset[str] = frozenset()  # "monthly", "which month": units hinted at
+    counted: tuple[str, ...] = ()  # the nouns it counts, as written: "listeners", "streams"
 
 
-def group_heads(low: str) -> frozenset[str]:
-    """The nouns a question breaks its answer down by ("per business category" -> category)."""
+def group_phrases(
+    low: str, by_breakdowns: frozenset[int] | None = None
+) -> tuple[tuple[str, ...], ...]:
+    """The terms of each phrase a question breaks down by ("per business category").
+
+    ``by_breakdowns``: where a "by" phrase starts that is a breakdown ("revenue by
+    country"), not an ordering or an agent ("sorted by date", "papers by authors").
+    """
     from vedder.retrieve import STOPWORDS, term
 
-    heads = set()
+    phrases: list[tuple[str, ...]] = []
     for m in _GROUP_PHRASE.finditer(low):
+        if by_breakdowns is not None and m.group(0).startswith("by") and (
+            m.start(1) not in by_breakdowns
+        ):
+            continue
         phrase: list[str] = []
         for w in m.group(1).split():
             if w in STOPWORDS:
@@ -156,8 +274,13 @@ def group_heads(low: str) -> frozenset[str]:
             phrase.append(w)
         phrase = [w for w in phrase if w not in _QUALIFIERS]
         if phrase:
-            heads.add(term(phrase[-1]))
-    return frozenset(heads)
+            phrases.append(tuple(term(w) for w in phrase))
+    return tuple(dict.fromkeys(phrases))
+
+
+def group_heads(low: str) -> frozenset[str]:
+    """The nouns a question breaks its answer down by ("per business category" -> category)."""
+    return frozenset(phrase[-1] for phrase in group_phrases(low))
 
 
 def read_intent(question: str, *, values: list[tuple[int, int]] | None = None) -> Intent:
@@ -187,15 +310,16 @@ def read_intent(question: str, *, values: list[tuple[int, int]] | None = None) -
             directions.add("asc")
     # "by X" is a breakdown in "revenue by country", an agent in "papers by authors".
     listing = bool(_LISTING.search(low))
-    grouped = bool(_GROUP.search(low)) or (
-        (bool(aggregates) or not listing)
-        and any(
-            not _NOT_GROUP_BEFORE.search(m.group(1))
-            and not _ORDERING_VERB.search(low[: m.start()])
-            and not re.match(r"\s+(who|that|which|whose|with)\b", low[m.end() :])
-            for m in _BY.finditer(low)
-        )
+    grains, grain_hints = time_grains(low)
+    by_breakdowns = frozenset(
+        m.start(2)
+        for m in _BY.finditer(low)
+        if (aggregates or not listing)
+        and not _NOT_GROUP_BEFORE.search(m.group(1))
+        and not _ORDERING_VERB.search(low[: m.start()])
+        and not re.match(r"\s+(who|that|which|whose|with)\b", low[m.end() :])
     )
+    grouped = bool(grains) or bool(_GROUP.search(low)) or bool(by_breakdowns)
     return Intent(
         aggregates=frozenset(aggregates),
         directions=frozenset(directions),
@@ -208,7 +332,11 @@ def read_intent(question: str, *, values: list[tuple[int, int]] | None = None) -
         ),
         relative_time=bool(_RELATIVE_TIME.search(low)),
         group_heads=group_heads(low) if grouped else frozenset(),
+        group_phrases=group_phrases(low, by_breakdowns) if grouped else (),
         single=bool(_SINGLE.search(low)),
+        grains=grains,
+        grain_hints=grain_hints,
+        counted=counted_nouns(low, ranked=bool(directions)),
     )
 
 
@@ -244,6 +372,16 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class Counted:
+    """One COUNT of a statement: what it counts and what it calls the result."""
+
+    distinct: bool  # COUNT(DISTINCT col): distinct things, not rows
+    column: str | None  # the counted column, lower-case; None for COUNT(*)
+    table: str | None  # the table of that column, or the table whose rows are counted
+    alias: str  # the output name of the projection holding the count, lower-case
+
+
+@dataclass(frozen=True)
 class Shape:
     """What a statement does, read from its AST."""
 
@@ -258,6 +396,10 @@ class Shape:
     slots: tuple[Slot, ...] = field(default=(), compare=False)
     tables: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()  # every column name the statement uses, lower-case
+    counts: tuple[Counted, ...] = ()
+    group_columns: tuple[str, ...] = ()  # columns and output names of the outer GROUP BY
+    group_grains: frozenset[str] = frozenset()  # calendar units the outer GROUP BY buckets by
+    measures: tuple[str, ...] = ()  # output names of the aggregated projections, lower-case
 
 
 def parse(sql: str, dialect: str | None = None) -> exp.Expression:
@@ -351,6 +493,134 @@ def _slots(tree: exp.Expression, tables: dict[str, str]) -> tuple[Slot, ...]:
     return tuple(slots)
 
 
+def _projection_of(node: exp.Expression) -> tuple[exp.Select | None, exp.Expression | None]:
+    """The SELECT whose projection list holds ``node``, and that projection."""
+    child, parent = node, node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Select) and child in parent.expressions:
+            return parent, child
+        if isinstance(parent, exp.Select):
+            return parent, None  # in a WHERE, HAVING or ORDER BY
+        child, parent = parent, parent.parent
+    return None, None
+
+
+def _from_table(select: exp.Select, tables: dict[str, str]) -> str | None:
+    source = select.args.get("from_") or select.args.get("from")
+    first = source.this if source is not None else None
+    if isinstance(first, exp.Table):
+        return tables.get((first.alias or first.name).lower(), first.name.lower())
+    return None
+
+
+def _counts(tree: exp.Expression, tables: dict[str, str]) -> tuple[Counted, ...]:
+    found: list[Counted] = []
+    for count in tree.find_all(exp.Count):
+        select, projection = _projection_of(count)
+        alias = projection.alias_or_name.lower() if projection is not None else ""
+        inner = count.this
+        distinct = isinstance(inner, exp.Distinct)
+        if distinct and isinstance(inner, exp.Distinct) and inner.expressions:
+            inner = inner.expressions[0]
+        column = _column_of(inner) if isinstance(inner, exp.Expression) else None
+        if column is not None:
+            table = tables.get(column.table.lower()) if column.table else None
+            if table is None and select is not None:
+                table = _from_table(select, tables)
+            found.append(Counted(distinct, column.name.lower(), table, alias))
+        else:
+            table = _from_table(select, tables) if select is not None else None
+            found.append(Counted(distinct, None, table, alias))
+    return tuple(found)
+
+
+_TRUNCATIONS = (exp.DateTrunc, exp.TimestampTrunc, exp.DatetimeTrunc, exp.TimeTrunc)
+_PART_GRAINS: dict[type[exp.Expression], str] = {
+    exp.Year: "year", exp.Quarter: "quarter", exp.Month: "month", exp.Week: "week",
+    exp.WeekOfYear: "week", exp.DayOfWeek: "weekday", exp.DayOfWeekIso: "weekday",
+}  # fmt: skip
+
+
+def _grain_of_unit(unit: str) -> str | None:
+    unit = unit.lower().strip("'\"")
+    for grain in ("hour", "weekday", "week", "month", "quarter", "year"):
+        if unit.startswith(grain) or unit in (grain[0], grain[:3]):
+            return grain
+    if unit in ("day", "dow", "isodow", "dayofweek"):
+        return "weekday" if "w" in unit else "day"
+    return None
+
+
+def _grain_of_format(fmt: str) -> str | None:
+    if re.search(r"%[dj]|\bDD\b|-DD", fmt):
+        return "day"
+    if re.search(r"%[WVU]|IW|WW", fmt):
+        return "week"
+    if re.search(r"%m|MM|%b|Mon", fmt):
+        return "month"
+    if re.search(r"Q", fmt):
+        return "quarter"
+    if re.search(r"%Y|YYYY", fmt):
+        return "year"
+    return None
+
+
+def _grains(node: exp.Expression) -> set[str]:
+    """Calendar units an expression of a GROUP BY buckets dates by."""
+    while isinstance(node, (exp.Cast, exp.TryCast, exp.Paren, exp.Alias)):
+        node = node.this
+    if isinstance(node, exp.Column):
+        name = node.name.lower()
+        grain = next((g for g in ("month", "quarter", "week", "year", "hour") if g in name), None)
+        if grain is None and (name in ("date", "day") or name.endswith(("_date", "_day"))):
+            grain = "day"
+        return {grain} if grain else set()
+    found: set[str] = set()
+    for part in node.walk():
+        if isinstance(part, _TRUNCATIONS):
+            unit = part.args.get("unit")
+            grain = _grain_of_unit(unit.name if isinstance(unit, exp.Expression) else str(unit))
+        elif isinstance(part, exp.Extract):
+            grain = _grain_of_unit(part.this.name if isinstance(part.this, exp.Expression) else "")
+        elif type(part) in _PART_GRAINS:
+            grain = _PART_GRAINS[type(part)]
+        elif isinstance(part, (exp.TimeToStr, exp.ToChar)):
+            fmt = part.args.get("format")
+            grain = _grain_of_format(fmt.name) if isinstance(fmt, exp.Expression) else None
+        else:
+            grain = None
+        if grain:
+            found.add(grain)
+    return found
+
+
+def _group_by(select: exp.Select) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Column and output names of the GROUP BY, and the calendar units it buckets by."""
+    group = select.args.get("group")
+    if group is None:
+        return (), frozenset()
+    by_alias = {p.alias.lower(): p.this for p in select.expressions if isinstance(p, exp.Alias)}
+    names: list[str] = []
+    grains: set[str] = set()
+    for key in group.expressions:
+        target = key
+        if isinstance(key, exp.Literal) and not key.is_string and key.this.isdigit():
+            position = int(key.this) - 1  # GROUP BY 1
+            if 0 <= position < len(select.expressions):
+                target = select.expressions[position]
+        elif isinstance(key, exp.Column) and not key.table and key.name.lower() in by_alias:
+            names.append(key.name.lower())
+            target = by_alias[key.name.lower()]
+        if isinstance(target, exp.Alias):
+            names.append(target.alias.lower())
+            target = target.this
+        names.extend(c.name.lower() for c in target.find_all(exp.Column))
+        grains |= _grains(target)
+        if isinstance(key, exp.Column) and target is not key:
+            grains |= _grains(key)  # an output name such as "month" or "launch_year"
+    return tuple(dict.fromkeys(names)), frozenset(grains)
+
+
 def read_shape(tree: exp.Expression) -> Shape:
     """The shape of a parsed statement: aggregates, ordering, grouping, limit, slots."""
     select = _outer_select(tree)
@@ -389,6 +659,7 @@ def read_shape(tree: exp.Expression) -> Shape:
         except ValueError:
             limit = None
     grouped = select.args.get("group") is not None
+    group_columns, group_grains = _group_by(select)
     plain = [p for p in projections if p not in with_agg and not isinstance(p, exp.Star)]
     return Shape(
         aggregates=frozenset(aggregates),
@@ -402,4 +673,8 @@ def read_shape(tree: exp.Expression) -> Shape:
         slots=_slots(tree, tables),
         tables=tuple(sorted(set(tables.values()))),
         columns=columns,
+        counts=_counts(tree, tables),
+        group_columns=group_columns,
+        group_grains=group_grains,
+        measures=tuple(p.alias_or_name.lower() for p in with_agg),
     )

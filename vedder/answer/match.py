@@ -26,14 +26,35 @@ from typing import Literal
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from vedder.answer.intent import Intent, Shape, Slot, parse, read_intent, read_shape
+from vedder.answer.intent import (
+    GENERIC_PERSONS,
+    PERSONS,
+    TIME_GRAINS,
+    Intent,
+    Shape,
+    Slot,
+    counted_nouns,
+    parse,
+    read_intent,
+    read_shape,
+)
 from vedder.answer.result import Suggestion
 from vedder.answer.substitute import Plan, Substitution, apply, plan
 from vedder.answer.substitute import literal_stands_for as _literal_holds
 from vedder.answer.substitute import same_value as _same_value
 from vedder.answer.values import Finder, Value, ValueRef, classify
 from vedder.cluster.model import Cluster, Pair, Project
-from vedder.retrieve import INTENT_TERMS, Index, Route, split_identifier, terms, topic_terms
+from vedder.retrieve import (
+    INTENT_TERMS,
+    Index,
+    Route,
+    split_identifier,
+    stem,
+    term,
+    terms,
+    topic_terms,
+    words,
+)
 
 MIN_SIMILARITY = 0.63  # below this the closest pair is about something else
 NEAR_TIE = 0.06  # a passing pair this close to a better one is not trusted
@@ -54,6 +75,8 @@ class PairFacts:
     support: frozenset[str]  # terms of the tables and columns the SQL reads
     weak_support: frozenset[str]  # terms of their descriptions
     error: str | None = None
+    counted: frozenset[str] = frozenset()  # stems of the nouns for what its SQL counts
+    group_support: frozenset[str] = frozenset()  # terms of what its GROUP BY is by
 
 
 @dataclass(frozen=True)
@@ -61,6 +84,7 @@ class ClusterFacts:
     finder: Finder
     schema_terms: frozenset[str]  # names of its tables, columns and their synonyms
     pair_terms: frozenset[str] = frozenset()  # other words its pairs and tags use
+    countables: frozenset[str] = frozenset()  # stems of the nouns for things it can count
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,11 @@ class Candidate:
     conflicts: tuple[str, ...] = ()  # question words that name other schema elements
     recall_p: float = 0.0  # share of the pair's words the question has
     computes: frozenset[str] = frozenset()  # aggregates any phrasing of the pair names
+    says_counted: frozenset[str] = frozenset()  # stems of the nouns its phrasings count
+    says_grains: frozenset[str] = frozenset()  # calendar units its phrasings break down by
+    says_grain_hints: frozenset[str] = frozenset()  # ... or hint at ("monthly")
+    says_by: frozenset[str] = frozenset()  # terms of the phrases its phrasings break down by
+    known: ClusterFacts | None = None  # what the pair's cluster knows
 
 
 @dataclass
@@ -126,6 +155,93 @@ def _schema_terms(cluster: Cluster) -> frozenset[str]:
     return frozenset(found)
 
 
+def _last_noun(text: str) -> str | None:
+    """The head noun of a name: "listener" in "listener id", "stream" in "podcast_streams"."""
+    parts = [w for w in words(split_identifier(text)) if w not in ("id", "ids", "key")]
+    return stem(parts[-1]) if parts else None
+
+
+def _alias_nouns(alias: str) -> set[str]:
+    """What an output name says it holds: "active_subscribers" -> subscriber."""
+    parts = words(alias)
+    found = {stem(w) for w in parts if len(w) > 3 and w.endswith("s") and not w.endswith("ss")}
+    if parts:
+        found.add(stem(parts[-1]))
+    return found
+
+
+def _column_nouns(cluster: Cluster, table: str | None, column: str) -> set[str]:
+    """Nouns for the things a column identifies: user_id -> user, listener, account."""
+    found = {stem(w) for w in words(column) if w not in ("id", "ids", "key")}
+    base = column[:-3] if column.endswith("_id") else None
+    for dataset in cluster.datasets.values():
+        short = dataset.table.split(".")[-1].lower()
+        if base is not None and _last_noun(short) == stem(base):
+            found.add(stem(base))
+            noun = _last_noun(dataset.name)
+            if noun:
+                found.add(noun)
+        if table is not None and short != table.split(".")[-1].lower():
+            continue
+        for col in dataset.columns:
+            if col.name.lower() == column:
+                found.update(n for n in map(_last_noun, col.synonyms) if n)
+    return found
+
+
+def _table_nouns(cluster: Cluster, table: str | None) -> set[str]:
+    """Nouns for one row of a table: streams -> stream; users -> user, account, listener."""
+    if table is None:
+        return set()
+    short = table.split(".")[-1].lower()
+    head = _last_noun(short)
+    found = {head} if head else set()
+    dataset = cluster.dataset_for_table(table)
+    if dataset is None:
+        dataset = next(
+            (d for d in cluster.datasets.values() if d.table.split(".")[-1].lower() == short), None
+        )
+    if dataset is not None:
+        noun = _last_noun(dataset.name)
+        if noun:
+            found.add(noun)
+        for col in dataset.columns:
+            name = col.name.lower()
+            if name.endswith("_id") and head and stem(name[:-3]) == head:  # the table's own key
+                found.update(n for n in map(_last_noun, col.synonyms) if n)
+    return found
+
+
+def _counted(cluster: Cluster, shape: Shape) -> frozenset[str]:
+    """Stems of the nouns for what a statement counts or aggregates."""
+    if not shape.aggregates:
+        return frozenset()
+    found: set[str] = set()
+    for count in shape.counts:
+        found |= _alias_nouns(count.alias)
+        if count.distinct and count.column:
+            found |= _column_nouns(cluster, count.table, count.column)
+        else:
+            found |= _table_nouns(cluster, count.table)
+    for measure in shape.measures:
+        found |= _alias_nouns(measure)
+    return frozenset(found)
+
+
+def _group_support(cluster: Cluster, shape: Shape) -> frozenset[str]:
+    """Terms of what the GROUP BY is by: its columns, their synonyms, its output names."""
+    found: set[str] = set(shape.group_grains)
+    for name in shape.group_columns:
+        found.update(terms(split_identifier(name)))
+        for table in shape.tables:
+            dataset = cluster.dataset_for_table(table)
+            for column in dataset.columns if dataset else []:
+                if column.name.lower() == name:
+                    for synonym in column.synonyms:
+                        found.update(terms(synonym))
+    return frozenset(found)
+
+
 def cluster_facts(index: Index, name: str, dialect: str | None = None) -> ClusterFacts:
     key = ("cluster-facts", name, dialect)
     cached = index.cache.get(key)
@@ -156,6 +272,15 @@ def cluster_facts(index: Index, name: str, dialect: str | None = None) -> Cluste
             if slot.is_string and slot.role == "compare" and slot.column:
                 remember(slot.value, slot.table, slot.column)
     schema = _schema_terms(cluster)
+    countables = {stem(w) for w in PERSONS}
+    for dataset in cluster.datasets.values():
+        countables |= _table_nouns(cluster, dataset.table)
+        for column in dataset.columns:
+            countables |= _column_nouns(cluster, dataset.table, column.name.lower())
+    for pair in cluster.pairs:
+        countables |= pair_facts(index, name, pair, dialect).counted
+        for question in pair.questions:
+            countables.update(stem(w) for w in counted_nouns(question.lower(), ranked=True))
     # Words of the cluster's pairs tell pairs apart as much as its column names do:
     # "skip rate" belongs to the pair about skips, not to the one about shares.
     pair_words = {
@@ -168,6 +293,7 @@ def cluster_facts(index: Index, name: str, dialect: str | None = None) -> Cluste
         Finder({k: tuple(v) for k, v in known.items()}, schema),
         frozenset(schema),
         frozenset(pair_words - schema),
+        frozenset(countables),
     )
     index.cache[key] = facts_
     return facts_
@@ -204,7 +330,17 @@ def pair_facts(index: Index, cluster: str, pair: Pair, dialect: str | None = Non
         support.update(terms(name))
     for tag in pair.tags:
         support.update(terms(tag))
-    facts = PairFacts(pair, cluster, tree, shape, frozenset(support), frozenset(weak), error)
+    facts = PairFacts(
+        pair,
+        cluster,
+        tree,
+        shape,
+        frozenset(support),
+        frozenset(weak),
+        error,
+        _counted(owner, shape),
+        _group_support(owner, shape),
+    )
     index.cache[key] = facts
     return facts
 
@@ -417,6 +553,70 @@ def check_grouping(asked: Asked, c: Candidate) -> str | None:
     return None
 
 
+def _counts_noun(noun: str, c: Candidate) -> bool:
+    """Whether the pair counts what ``noun`` names (by its SQL, output names or own words)."""
+    counted = c.facts.counted | c.says_counted
+    st = stem(noun)
+    if st in counted:
+        return True
+    if noun in GENERIC_PERSONS:
+        persons = {stem(w) for w in PERSONS}
+        return any(n.distinct for n in c.facts.shape.counts) or bool(counted & persons)
+    countables = c.known.countables if c.known else frozenset()
+    # A synonym the cluster does not tell apart from what the pair counts ("clients"
+    # for "customers"); one it does tell apart ("subscribers", "subscriptions") is not.
+    return st not in countables and term(noun) in {term(n) for n in counted}
+
+
+def check_counted(asked: Asked, c: Candidate) -> str | None:
+    """ "How many listeners" is not answered by a pair that counts streams."""
+    if not c.facts.shape.aggregates:
+        return None  # a pair that lists rows: the result-kind checks judge it
+    for noun in asked.intent.counted:
+        if not _counts_noun(noun, c):
+            what = _what_is_counted(c)
+            return f"the question counts {noun!r}; the closest pair counts {what}"
+    return None
+
+
+def _what_is_counted(c: Candidate) -> str:
+    for count in c.facts.shape.counts:
+        if count.distinct and count.column:
+            return f"distinct {count.column} ({count.alias})"
+        if count.table:
+            return f"rows of {count.table} ({count.alias})"
+    measures = ", ".join(c.facts.shape.measures)
+    return measures or "something else"
+
+
+def check_breakdown(asked: Asked, c: Candidate) -> str | None:
+    """Every "by month", "per country", "each week" needs a GROUP BY that does it, and back."""
+    shape = c.facts.shape
+    intent = asked.intent
+    for grain in sorted(intent.grains):
+        if grain not in shape.group_grains and grain not in c.says_grains:
+            return f"the question breaks down by {grain}; the closest pair does not"
+    for grain in sorted(intent.grain_hints):
+        if grain not in shape.group_grains | c.says_grains | c.says_grain_hints:
+            return f"the question breaks down by {grain}; the closest pair does not"
+    asked_grains = intent.grains | intent.grain_hints
+    for grain in sorted(shape.group_grains - asked_grains):
+        if not asked_grains:
+            return f"the closest pair breaks down by {grain}; the question does not"
+    if not intent.grouped or c.known is None:
+        return None
+    measure = c.facts.counted | c.says_counted
+    for phrase in intent.group_phrases:
+        named = set(phrase) - set(TIME_GRAINS)
+        if not named & c.known.schema_terms:
+            continue  # not a column of this cluster: other checks judge it
+        if named & (c.facts.group_support | c.says_by) or {stem(t) for t in named} & measure:
+            continue
+        by = _surface(asked.text, tuple(sorted(named)))
+        return f"the question breaks down by {by}; the closest pair does not"
+    return None
+
+
 def check_result_kind(asked: Asked, c: Candidate) -> str | None:
     shape = c.facts.shape
     wants = asked.intent.aggregates
@@ -470,7 +670,7 @@ def check_values(asked: Asked, c: Candidate) -> str | None:
 
 
 # Checks whose failure rules a pair out without casting doubt on the others.
-_SKIPPABLE = frozenset({"check_parses", "check_topic", "check_values"})
+_SKIPPABLE = frozenset({"check_parses", "check_topic", "check_values", "check_counted"})
 
 CHECKS: tuple[Check, ...] = (
     check_parses,
@@ -479,6 +679,8 @@ CHECKS: tuple[Check, ...] = (
     check_aggregate,
     check_direction,
     check_grouping,
+    check_breakdown,
+    check_counted,
     check_result_kind,
     check_negation,
     check_comparison,
@@ -503,6 +705,10 @@ def _candidates(
         best: Candidate | None = None
         known = cluster_facts(index, sp.cluster, dialect)
         computes: set[str] = set()
+        says_counted: set[str] = set()
+        says_grains: set[str] = set()
+        says_grain_hints: set[str] = set()
+        says_by: set[str] = set()
         for phrasing in sp.pair.questions:
             values = finder.find(phrasing)
             topic = _topic(phrasing, values)
@@ -512,6 +718,10 @@ def _candidates(
             spans = [(v.start, v.end) for v in values if v.kind == "string"]
             intent = read_intent(phrasing, values=spans)
             computes |= intent.aggregates
+            says_counted.update(stem(w) for w in intent.counted)
+            says_grains |= intent.grains
+            says_grain_hints |= intent.grain_hints
+            says_by.update(t for phrase in intent.group_phrases for t in phrase)
             if best is None or sim > best.similarity:
                 best = Candidate(
                     sp.cluster,
@@ -526,6 +736,11 @@ def _candidates(
                 )
         if best is not None:
             best.computes = frozenset(computes)
+            best.says_counted = frozenset(says_counted)
+            best.says_grains = frozenset(says_grains)
+            best.says_grain_hints = frozenset(says_grain_hints)
+            best.says_by = frozenset(says_by)
+            best.known = known
             out.append(best)
     out.sort(key=lambda c: -c.similarity)
     return out[:CANDIDATES]

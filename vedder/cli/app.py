@@ -22,7 +22,7 @@ app = typer.Typer(
     name="vedder",
     help="Trustworthy answers from your warehouse in plain English, "
     "grounded in clusters of vetted SQL and docs kept in git.",
-    epilog="Start with `vedder clusters`, then `vedder ask \"How many ...?\"`. "
+    epilog='Start with `vedder clusters`, then `vedder ask "How many ...?"`. '
     "Docs: README.md (the cluster format, warehouses, models).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -19,13 +19,22 @@ EXIT_CODES = {"answered": 0, "not_covered": 1, "error": 2}
 
 ClusterOption = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
-    typer.Option("--cluster", "-k", help="Answer from this cluster only (default: routed).",
-                 show_default=False),
+    typer.Option(
+        "--cluster",
+        "-k",
+        help="Answer from this cluster only (default: routed).",
+        show_default=False,
+    ),
 ]
 ModelOption = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--model", "-m", help="LiteLLM model, e.g. openai/gpt-4o-mini, or 'offline' "
-                 "(default: VEDDER_MODEL, then vedder.yaml).", show_default=False),
+    typer.Option(
+        "--model",
+        "-m",
+        help="LiteLLM model, e.g. openai/gpt-4o-mini, or 'offline' "
+        "(default: VEDDER_MODEL, then vedder.yaml).",
+        show_default=False,
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -39,17 +48,28 @@ def _session(model: str | None, *, log: bool = True) -> Session:
 
 
 def ask(
-    question: Annotated[Optional[str], typer.Argument(help="The question, in plain English.",  # noqa: UP045
-                                                      show_default=False)] = None,
+    question: Annotated[
+        str | None,
+        typer.Argument(
+            help="The question, in plain English.",
+            show_default=False,
+        ),
+    ] = None,
     cluster: ClusterOption = None,
     model: ModelOption = None,
     questions: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--questions", help="A JSONL file of {\"question\": ..., \"cluster\": optional}; "
-                     "answers one per line (use with --json).", show_default=False),
+        typer.Option(
+            "--questions",
+            help='A JSONL file of {"question": ..., "cluster": optional}; '
+            "answers one per line (use with --json).",
+            show_default=False,
+        ),
     ] = None,
     json_: JsonOption = False,
-    no_log: Annotated[bool, typer.Option("--no-log", help="Do not record this run in the log.")] = False,
+    no_log: Annotated[
+        bool, typer.Option("--no-log", help="Do not record this run in the log.")
+    ] = False,
 ) -> None:
     """Ask a question; get the answer, the SQL that produced it and its sources."""
     if (question is None) == (questions is None):
@@ -82,9 +102,10 @@ def _ask_many(session: Session, path: Path, *, cluster: str | None, json_: bool)
             text = item["question"]
         except (json.JSONDecodeError, KeyError, TypeError):
             raise VedderError(
-                "expected a JSON object with a \"question\"",
+                'expected a JSON object with a "question"',
                 hint='one object per line: {"question": "...", "cluster": "optional"}',
-                path=str(path), line=number,
+                path=str(path),
+                line=number,
             ) from None
         answer = session.ask(text, cluster=item.get("cluster") or cluster)
         if json_:
@@ -118,14 +139,21 @@ def chat(
                 break
             if not question.strip():
                 continue
-            answer = session.ask(question, cluster=cluster, history=history,
-                                 conversation_id=conversation, turn=len(history) + 1)
+            answer = session.ask(
+                question,
+                cluster=cluster,
+                history=history,
+                conversation_id=conversation,
+                turn=len(history) + 1,
+            )
             render.answer(answer)
             history.append(Turn(question, answer))
 
 
 def sql(
-    statement: Annotated[str, typer.Argument(help="One read-only SQL statement.", show_default=False)],
+    statement: Annotated[
+        str, typer.Argument(help="One read-only SQL statement.", show_default=False)
+    ],
     cluster: ClusterOption = None,
     json_: JsonOption = False,
 ) -> None:
@@ -133,9 +161,15 @@ def sql(
     with _session(None, log=False) as session:
         result = session.run_sql(statement, cluster=cluster)
     if json_:
-        render.emit_json({"sql": result.sql, "columns": result.columns,
-                          "rows": [list(r) for r in result.rows], "truncated": result.truncated,
-                          "duration_ms": result.duration_ms})
+        render.emit_json(
+            {
+                "sql": result.sql,
+                "columns": result.columns,
+                "rows": [list(r) for r in result.rows],
+                "truncated": result.truncated,
+                "duration_ms": result.duration_ms,
+            }
+        )
     else:
         render.result_table(result.columns, result.rows, truncated=result.truncated)
         render.sql_block(result.sql)

@@ -16,10 +16,12 @@ def clusters(
     """List clusters with their owners and what each holds."""
     from vedder import summary
 
-    config, project = state.load_project(use_cache=not no_cache)
+    _, project = state.load_project(use_cache=not no_cache)
     rows = [summary.cluster_summary(c) for c in project.clusters.values()]
     if json_:
-        render.emit_json({"clusters": rows, "problems": [summary.problem_dict(p) for p in project.problems]})
+        render.emit_json(
+            {"clusters": rows, "problems": [summary.problem_dict(p) for p in project.problems]}
+        )
     else:
         render.clusters_table(rows)
         render.problems_footer(project.problems)
@@ -33,7 +35,7 @@ def show(
     """Summarise one cluster: owners, datasets, docs, pairs, profiles and problems."""
     from vedder import summary
 
-    config, project = state.load_project()
+    _, project = state.load_project()
     detail = summary.cluster_detail(project, summary.find_cluster(project, cluster))
     if json_:
         render.emit_json(detail)

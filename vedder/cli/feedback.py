@@ -18,7 +18,9 @@ HELP = (
 
 
 def register(app: typer.Typer) -> None:
-    app.command("feedback", help=HELP, short_help="Rate a logged answer good or bad.")(feedback_command)
+    app.command("feedback", help=HELP, short_help="Rate a logged answer good or bad.")(
+        feedback_command
+    )
 
 
 def _default_user() -> str | None:

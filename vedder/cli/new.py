@@ -41,8 +41,15 @@ def new_cluster(
 @new_app.command("dataset")
 def new_dataset(
     cluster: Annotated[str, typer.Argument(help="The cluster to add it to.", show_default=False)],
-    table: Annotated[str, typer.Argument(help="Table as the warehouse knows it, e.g. analytics.streams.", show_default=False)],
-    name: Annotated[Optional[str], typer.Option(help="Manifest file name (default: the table name).")] = None,  # noqa: UP045
+    table: Annotated[
+        str,
+        typer.Argument(
+            help="Table as the warehouse knows it, e.g. analytics.streams.", show_default=False
+        ),
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Manifest file name (default: the table name).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing manifest.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
@@ -53,10 +60,19 @@ def new_dataset(
     config, project = state.load_project()
     target = project.clusters.get(cluster)
     with connect(config, target.warehouse if target else "default") as warehouse:
-        result = scaffold.new_dataset(config, project, warehouse, cluster, table, name=name, force=force)
+        result = scaffold.new_dataset(
+            config, project, warehouse, cluster, table, name=name, force=force
+        )
     path = str(result.path.relative_to(config.root))
     if json_:
-        render.emit_json({"cluster": cluster, "table": table, "path": path, "also_listed_by": result.also_listed_by})
+        render.emit_json(
+            {
+                "cluster": cluster,
+                "table": table,
+                "path": path,
+                "also_listed_by": result.also_listed_by,
+            }
+        )
         return
     render.console.print(f"[green]created[/] {path}")
     for other in result.also_listed_by:
@@ -64,8 +80,9 @@ def new_dataset(
             f"cluster {other!r} already lists {table}: the domain may already be covered "
             f"(see: vedder show {other})"
         )
-    render.console.print("next: write the table and column descriptions, then run "
-                         f"[bold]vedder profile {cluster}[/]")
+    render.console.print(
+        f"next: write the table and column descriptions, then run [bold]vedder profile {cluster}[/]"
+    )
 
 
 def register(app: typer.Typer) -> None:

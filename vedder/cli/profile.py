@@ -239,7 +239,8 @@ def _summary(outcomes: list[DatasetOutcome]) -> None:
         render.console.print(table)
     failed = sum(not outcome.ok for outcome in outcomes)
     done = len(outcomes) - failed
-    line = f"profiled {done} dataset{'s' if done != 1 else ''} into clusters/<cluster>/profiles/<dataset>.yaml"
+    plural = "s" if done != 1 else ""
+    line = f"profiled {done} dataset{plural} into clusters/<cluster>/profiles/<dataset>.yaml"
     if failed:
         line += f", [red]{failed} failed[/]"
     render.console.print(line, highlight=False)

@@ -79,8 +79,13 @@ def clusters_table(rows: list[dict[str, Any]]) -> None:
         if unprofiled:
             datasets += f" [yellow]({unprofiled} unprofiled)[/]"
         table.add_row(
-            row["name"], row["title"] or "", row["team"] or "", datasets,
-            str(row["docs"]), str(row["pairs"]), str(row["candidates"]),
+            row["name"],
+            row["title"] or "",
+            row["team"] or "",
+            datasets,
+            str(row["docs"]),
+            str(row["pairs"]),
+            str(row["candidates"]),
         )
     console.print(table)
     console.print("[dim]owners, datasets and pairs of one cluster: vedder show CLUSTER[/]")
@@ -94,7 +99,8 @@ def problems_footer(problems: list[Any], *, limit: int = 10) -> None:
     errors = sum(1 for p in problems if p.severity == "error")
     err_console.print(
         f"\n[bold]{len(problems)} problem(s)[/] in cluster files "
-        f"({errors} error(s)); the rest loaded:", highlight=False
+        f"({errors} error(s)); the rest loaded:",
+        highlight=False,
     )
     for problem in ordered[:limit]:
         colour = "red" if problem.severity == "error" else "yellow"
@@ -141,7 +147,9 @@ def cluster_detail(detail: dict[str, Any]) -> None:
         console.print("[bold]Docs[/]")
         for doc in detail["docs"]:
             console.print(f"  {doc['path']}" + (f" — {doc['title']}" if doc["title"] else ""))
-    console.print(f"[bold]Pairs[/] ({len(detail['pairs'])} vetted, {detail['candidates']} candidates)")
+    console.print(
+        f"[bold]Pairs[/] ({len(detail['pairs'])} vetted, {detail['candidates']} candidates)"
+    )
     for pair in detail["pairs"]:
         extra = f" [dim](+{pair['phrasings'] - 1} phrasings)[/]" if pair["phrasings"] > 1 else ""
         console.print(f"  {pair['slug']}: {pair['question'] or '[red]no question[/]'}{extra}")
@@ -162,7 +170,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def result_table(columns: list[str], rows: list[Any], *, truncated: bool = False, limit: int = 50) -> None:
+def result_table(
+    columns: list[str], rows: list[Any], *, truncated: bool = False, limit: int = 50
+) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -197,7 +207,11 @@ def answer(ans: Any) -> None:
         if ans.sql:
             sql_block(ans.sql)
         sources = ans.sources
-        for label, items in (("pairs", sources.pairs), ("docs", sources.docs), ("datasets", sources.datasets)):
+        for label, items in (
+            ("pairs", sources.pairs),
+            ("docs", sources.docs),
+            ("datasets", sources.datasets),
+        ):
             if items:
                 console.print(f"[dim]{label}:[/] {escape(', '.join(items))}")
     elif ans.status == "not_covered":
@@ -205,12 +219,16 @@ def answer(ans: Any) -> None:
         if ans.suggestions:
             console.print("[dim]closest vetted pairs:[/]")
             for s in ans.suggestions[:3]:
-                console.print(f"  {escape(s.question)} [dim]({s.cluster}: {s.pair}, score {s.score:.2f})[/]")
+                console.print(
+                    f"  {escape(s.question)} [dim]({s.cluster}: {s.pair}, score {s.score:.2f})[/]"
+                )
         if ans.clusters:
             console.print(f"[dim]clusters:[/] {', '.join(ans.clusters)}")
         if ans.model == "offline":
-            console.print("[dim]hint: configure a model (--model or VEDDER_MODEL) to go beyond vetted "
-                          "pairs, or ask the cluster owners to add a pair.[/]")
+            console.print(
+                "[dim]hint: configure a model (--model or VEDDER_MODEL) to go beyond vetted "
+                "pairs, or ask the cluster owners to add a pair.[/]"
+            )
     else:
         console.print(f"[bold red]error[/] {escape(ans.error or 'unknown error')}")
     meta = [f"model {ans.model}"]
@@ -226,7 +244,9 @@ def answer(ans: Any) -> None:
 
 def chat_banner(model: str, cluster: str | None) -> None:
     scope = f"cluster {cluster}" if cluster else "all clusters"
-    console.print(f"[bold]vedder chat[/] [dim]· model {model} · {scope} · 'exit' or Ctrl-D to leave[/]")
+    console.print(
+        f"[bold]vedder chat[/] [dim]· model {model} · {scope} · 'exit' or Ctrl-D to leave[/]"
+    )
 
 
 def prompt_question() -> str:
