@@ -149,7 +149,7 @@ _COUNT_TRIGGER = re.compile(
 )
 # "citation count" counts citations; "the count of papers" and "yearly counts of
 # papers" count papers.
-_COUNT_NOUN = re.compile(r"\b([a-z][\w'-]*)\s+counts?\b(\s+of\s+)?")
+_COUNT_NOUN = re.compile(r"(?:\b([a-z][\w'-]*)\s+)?\bcounts?\b(\s+of\s+)?")
 _RANK_TRIGGER = re.compile(
     r"\b(?:most|fewest|least|(?:to|and) (?:the )?(?:lowest|highest|smallest|largest))\s+"
     r"(?:the\s+)?([a-z][\w'-]*)"
@@ -208,8 +208,8 @@ def counted_nouns(low: str, *, ranked: bool = False) -> tuple[str, ...]:
 
     found: list[str | None] = [_noun_after(low, m.end()) for m in _COUNT_TRIGGER.finditer(low)]
     for m in _COUNT_NOUN.finditer(low):
-        word = m.group(1)
-        if word not in STOPWORDS and not _adjective(word) and not word.isdigit():
+        word = m.group(1) or ""
+        if word and word not in STOPWORDS and not _adjective(word) and not word.isdigit():
             found.append(word)
         elif m.group(2):
             found.append(_noun_after(low, m.end()))
@@ -220,6 +220,24 @@ def counted_nouns(low: str, *, ranked: bool = False) -> tuple[str, ...]:
                 if _plural(word) and word not in _NOT_COUNTED and word not in STOPWORDS:
                     found.append(word)
     return tuple(dict.fromkeys(w for w in found if w))
+
+
+# "List the name and rating of ...": the columns a question wants returned.
+_RETURNS = re.compile(
+    r"^\s*(?:list|show|give|return|display|get|find|provide|tell me|what (?:is|are|was|were)|"
+    r"what's)\s+(?:me\s+|us\s+)?(?:all\s+)?(?:the\s+|their\s+|its\s+)?"
+    r"([a-z][\w-]*(?:\s*,\s*(?:the\s+|their\s+)?[a-z][\w-]*)*,?\s+(?:and|&)\s+"
+    r"(?:the\s+|their\s+)?[a-z][\w-]*)\s+(?:of|for)\b"
+)
+
+
+def returned_columns(low: str) -> tuple[str, ...]:
+    """The names an enumeration asks back: ("name", "rating") in "list the name and rating of"."""
+    m = _RETURNS.search(low)
+    if m is None:
+        return ()
+    parts = re.split(r"\s*,\s*|\s+(?:and|&)\s+", m.group(1))
+    return tuple(re.sub(r"^(the|their)\s+", "", part).strip() for part in parts if part.strip())
 
 
 _GROUP_PHRASE = re.compile(
@@ -249,6 +267,7 @@ class Intent:
     grains: frozenset[str] = frozenset()  # calendar units said outright: "by month", "each week"
     grain_hints: frozenset[str] = frozenset()  # "monthly", "which month": units hinted at
     counted: tuple[str, ...] = ()  # the nouns it counts, as written: "listeners", "streams"
+    returns: tuple[str, ...] = ()  # what an enumeration asks back: ("name", "rating")
 
 
 def group_phrases(
@@ -337,6 +356,7 @@ def read_intent(question: str, *, values: list[tuple[int, int]] | None = None) -
         grains=grains,
         grain_hints=grain_hints,
         counted=counted_nouns(low, ranked=bool(directions)),
+        returns=returned_columns(low),
     )
 
 
@@ -400,6 +420,7 @@ class Shape:
     group_columns: tuple[str, ...] = ()  # columns and output names of the outer GROUP BY
     group_grains: frozenset[str] = frozenset()  # calendar units the outer GROUP BY buckets by
     measures: tuple[str, ...] = ()  # output names of the aggregated projections, lower-case
+    outputs: tuple[str, ...] = ()  # output names of every projection, lower-case
 
 
 def parse(sql: str, dialect: str | None = None) -> exp.Expression:
@@ -677,4 +698,5 @@ def read_shape(tree: exp.Expression) -> Shape:
         group_columns=group_columns,
         group_grains=group_grains,
         measures=tuple(p.alias_or_name.lower() for p in with_agg),
+        outputs=tuple(p.alias_or_name.lower() for p in projections),
     )

@@ -45,6 +45,7 @@ from vedder.answer.substitute import same_value as _same_value
 from vedder.answer.values import Finder, Value, ValueRef, classify
 from vedder.cluster.model import Cluster, Pair, Project
 from vedder.retrieve import (
+    GENERIC_TERMS,
     INTENT_TERMS,
     Index,
     Route,
@@ -85,6 +86,8 @@ class ClusterFacts:
     schema_terms: frozenset[str]  # names of its tables, columns and their synonyms
     pair_terms: frozenset[str] = frozenset()  # other words its pairs and tags use
     countables: frozenset[str] = frozenset()  # stems of the nouns for things it can count
+    foreign_values: frozenset[str] = frozenset()  # common values of other clusters, unknown here
+    foreign_schema: frozenset[str] = frozenset()  # column words of other clusters, unknown here
 
 
 @dataclass(frozen=True)
@@ -289,11 +292,30 @@ def cluster_facts(index: Index, name: str, dialect: str | None = None) -> Cluste
         for q in [*pair.questions, *pair.tags]
         for t in topic_terms(q, generic=INTENT_TERMS)
     }
+    # "On iOS" asked of the payments cluster, which has no devices, names a filter
+    # that no pair of it can honour; so does "by device".
+    vocabulary = set(schema)
+    if name in index.cluster_names:
+        vocabulary |= index.cluster_terms[index.cluster_names.index(name)]
+    others = [c for c in index.project.clusters.values() if c.name != name]
+    foreign_values = {
+        t
+        for other in others
+        for profile in other.profiles.values()
+        for column in profile.columns
+        for share in column.top_values or []
+        if isinstance(share.value, str)
+        for t in terms(share.value)
+    }
+    foreign_schema = {t for other in others for t in _schema_terms(other)}
+    unknown = vocabulary | GENERIC_TERMS
     facts_ = ClusterFacts(
         Finder({k: tuple(v) for k, v in known.items()}, schema),
         frozenset(schema),
         frozenset(pair_words - schema),
         frozenset(countables),
+        frozenset(foreign_values - unknown),
+        frozenset(foreign_schema - unknown),
     )
     index.cache[key] = facts_
     return facts_
@@ -399,6 +421,7 @@ def similarity(
     facts: PairFacts,
     schema: frozenset[str],
     pair_terms: frozenset[str] = frozenset(),
+    foreign: frozenset[str] = frozenset(),
 ) -> tuple[float, float, tuple[str, ...]]:
     """How well question and pair explain each other (0..1), how much of the pair's
     words the question has (0..1), and the conflicting words.
@@ -417,9 +440,10 @@ def similarity(
         weight = _weight(index, t)
         if t in strong:
             q_hit += weight
-        elif t in schema:
+        elif t in schema or t in foreign:
             # Named in a column description is not enough: the question names a
-            # table or column that the pair's SQL does not read.
+            # table or column that the pair's SQL does not read (or a value
+            # that only another cluster holds).
             conflicting.append(t)
             weight *= CONFLICT_WEIGHT
         elif t in facts.weak_support:
@@ -576,6 +600,13 @@ def check_counted(asked: Asked, c: Candidate) -> str | None:
         if not _counts_noun(noun, c):
             what = _what_is_counted(c)
             return f"the question counts {noun!r}; the closest pair counts {what}"
+    # A pair whose words say it counts papers does not answer a question that
+    # neither counts nor names papers ("journals from the shortest name").
+    says = c.phrasing_intent.counted
+    if says and not asked.intent.counted and not asked.intent.aggregates & _COUNTING:
+        asked_stems = {stem(w) for w in words(asked.text)}
+        if not any(stem(w) in asked_stems for w in says):
+            return f"the closest pair counts {says[0]!r}; the question does not ask for them"
     return None
 
 
@@ -608,12 +639,28 @@ def check_breakdown(asked: Asked, c: Candidate) -> str | None:
     measure = c.facts.counted | c.says_counted
     for phrase in intent.group_phrases:
         named = set(phrase) - set(TIME_GRAINS)
-        if not named & c.known.schema_terms:
-            continue  # not a column of this cluster: other checks judge it
+        if not named & (c.known.schema_terms | c.known.foreign_schema):
+            continue  # not a column of any cluster: other checks judge it
         if named & (c.facts.group_support | c.says_by) or {stem(t) for t in named} & measure:
             continue
         by = _surface(asked.text, tuple(sorted(named)))
         return f"the question breaks down by {by}; the closest pair does not"
+    return None
+
+
+def check_returns(asked: Asked, c: Candidate) -> str | None:
+    """ "List the name and rating of ..." needs a pair that returns a rating."""
+    if not asked.intent.returns or c.known is None:
+        return None
+    outputs = {t for name in c.facts.shape.outputs for t in terms(split_identifier(name))}
+    said = {t for w in c.phrasing_intent.returns for t in terms(w)}
+    for noun in asked.intent.returns:
+        wanted = set(terms(noun)) - INTENT_TERMS
+        if not wanted or not wanted <= c.known.schema_terms:
+            continue  # not a column name: the topic checks judge it
+        if not wanted & (outputs | said):
+            named = _surface(asked.text, tuple(sorted(wanted)))
+            return f"the question asks for {named}; the closest pair does not return it"
     return None
 
 
@@ -681,6 +728,7 @@ CHECKS: tuple[Check, ...] = (
     check_grouping,
     check_breakdown,
     check_counted,
+    check_returns,
     check_result_kind,
     check_negation,
     check_comparison,
@@ -713,7 +761,14 @@ def _candidates(
             values = finder.find(phrasing)
             topic = _topic(phrasing, values)
             sim, recall_p, conflicting = similarity(
-                index, asked, topic, values, facts, known.schema_terms, known.pair_terms
+                index,
+                asked,
+                topic,
+                values,
+                facts,
+                known.schema_terms,
+                known.pair_terms,
+                known.foreign_values,
             )
             spans = [(v.start, v.end) for v in values if v.kind == "string"]
             intent = read_intent(phrasing, values=spans)

@@ -73,6 +73,7 @@ _COMPARE_BEFORE = re.compile(
 )
 _CURRENCY_AFTER = re.compile(r"\s+(dollars?|cents?|euros?|pounds?|currency)\b", re.I)
 _TIME_AFTER = re.compile(rf"^\s+(?:calendar\s+|full\s+)?{TIME_UNITS}\b", re.I)
+_BREAKDOWN_BEFORE = re.compile(r"\b(?:by|per|each|every|across)\s+(?:the\s+)?$", re.I)
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,21 @@ class Finder:
     def _word_spans(self, text: str) -> list[tuple[str, int, int]]:
         return [(m.group(0), m.start(), m.end()) for m in _WORDS_RE.finditer(text)]
 
+    def _lookup(self, surface: str) -> tuple[str, tuple[ValueRef, ...]]:
+        """A known value as written, in lower case ("iOS" for ios), or singular ("playlists")."""
+        norm = normalise(surface)
+        tries = [norm, " ".join(surface.lower().split())]
+        if " " not in norm and norm.islower():
+            if norm.endswith("ies") and len(norm) > 4:
+                tries.append(norm[:-3] + "y")
+            elif norm.endswith("s") and not norm.endswith("ss") and len(norm) > 3:
+                tries.append(norm[:-1])
+        for candidate in tries:
+            refs = self.known.get(candidate)
+            if refs:
+                return candidate, refs
+        return norm, ()
+
     def _known(self, text: str) -> list[Value]:
         """Known values as word n-grams, longest first; short or common words need exact case."""
         if not self.known:
@@ -220,10 +236,11 @@ class Finder:
                 chunk = seq[i : i + size]
                 start, end = chunk[0][1], chunk[-1][2]
                 surface = text[start:end]
-                norm = normalise(surface)
-                refs = self.known.get(norm)
+                norm, refs = self._lookup(surface)
                 if not refs:
                     continue
+                if term(norm) in self.schema_terms and _BREAKDOWN_BEFORE.search(text[:start]):
+                    continue  # "per country" breaks down by a column, it is not the genre
                 weak = len(norm) < 3 or norm in STOPWORDS
                 if weak and not (
                     any(r.raw.strip("%") == surface for r in refs)
