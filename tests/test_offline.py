@@ -194,7 +194,7 @@ def test_values_found_in_questions() -> None:
     assert ("string", "premium", "") in found
     assert ("country", "se", "") in found
     assert ("string", "ada", "") in found
-    assert ("date", "2024-01-31", "") in found
+    assert ("date", "2024-01-31", "range") in found  # "since" bounds a period
     assert ("month", "may", "") in found
     assert ("year", "2025", "") in found
 

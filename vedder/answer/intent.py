@@ -93,6 +93,14 @@ _COMPARE_LT = re.compile(
     r"\b(fewer|less|lower|smaller|under|below|at_most|or less|or fewer|up to|maximum of)\b"
     r"(?= (than|\d|[a-z]+ \d|one|two|three|four|five|a |an ))|<"
 )
+# Growth, change and comparison ask for two quantities set against each other: a
+# pair that gives one number for one period does not answer them.
+_CHANGE = re.compile(
+    r"\b(growth|grow|grows|grew|grown|growing|change|changed|changes|changing|increas\w*|"
+    r"decreas\w*|declin\w*|dropped|drops|rise|rises|rose|delta|difference|compare|compared|"
+    r"comparing|comparison|versus|vs|year over year|yoy|trend|trends|trending|evolv\w*|"
+    r"evolution)\b"
+)
 _RELATIVE_TIME = re.compile(
     r"\b(last|past|previous|prior|recent|next|coming)\s+(\d+\s+|\w+\s+)?"
     r"(calendar\s+|full\s+|iso\s+)?(days?|weeks?|months?|years?|quarters?|hours?)\b|"
@@ -145,7 +153,7 @@ def time_grains(low: str) -> tuple[frozenset[str], frozenset[str]]:
 # What "how many X" counts. Rows of an event table (streams, payments) are not
 # the distinct people or things behind them (listeners, customers, artists).
 _COUNT_TRIGGER = re.compile(
-    r"\b(?:how many|number of|numbers of|count the|count all(?: the)?|tally of)\s+"
+    r"\b(?:how many|number of|numbers of|count the|count all(?: the)?|tally of|total)\s+"
 )
 # "citation count" counts citations; "the count of papers" and "yearly counts of
 # papers" count papers.
@@ -264,10 +272,12 @@ class Intent:
     single: bool = False  # asks for one item: "which country has the most ..."
     group_heads: frozenset[str] = frozenset()  # what a breakdown is by: "country", "month"
     group_phrases: tuple[tuple[str, ...], ...] = ()  # the terms of each "by/per/each ..." phrase
+    by_phrases: tuple[tuple[str, ...], ...] = ()  # ... and of those read as agents or orderings
     grains: frozenset[str] = frozenset()  # calendar units said outright: "by month", "each week"
     grain_hints: frozenset[str] = frozenset()  # "monthly", "which month": units hinted at
     counted: tuple[str, ...] = ()  # the nouns it counts, as written: "listeners", "streams"
     returns: tuple[str, ...] = ()  # what an enumeration asks back: ("name", "rating")
+    change: bool = False  # asks for growth, a change or a comparison
 
 
 def group_phrases(
@@ -282,8 +292,10 @@ def group_phrases(
 
     phrases: list[tuple[str, ...]] = []
     for m in _GROUP_PHRASE.finditer(low):
-        if by_breakdowns is not None and m.group(0).startswith("by") and (
-            m.start(1) not in by_breakdowns
+        if (
+            by_breakdowns is not None
+            and m.group(0).startswith("by")
+            and (m.start(1) not in by_breakdowns)
         ):
             continue
         phrase: list[str] = []
@@ -352,11 +364,13 @@ def read_intent(question: str, *, values: list[tuple[int, int]] | None = None) -
         relative_time=bool(_RELATIVE_TIME.search(low)),
         group_heads=group_heads(low) if grouped else frozenset(),
         group_phrases=group_phrases(low, by_breakdowns) if grouped else (),
+        by_phrases=group_phrases(low),
         single=bool(_SINGLE.search(low)),
         grains=grains,
         grain_hints=grain_hints,
         counted=counted_nouns(low, ranked=bool(directions)),
         returns=returned_columns(low),
+        change=bool(_CHANGE.search(low)),
     )
 
 
@@ -516,12 +530,12 @@ def _slots(tree: exp.Expression, tables: dict[str, str]) -> tuple[Slot, ...]:
 
 def _projection_of(node: exp.Expression) -> tuple[exp.Select | None, exp.Expression | None]:
     """The SELECT whose projection list holds ``node``, and that projection."""
-    child, parent = node, node.parent
-    while parent is not None:
-        if isinstance(parent, exp.Select) and child in parent.expressions:
-            return parent, child
+    child: exp.Expression = node
+    parent = node.parent
+    while isinstance(parent, exp.Expression):
         if isinstance(parent, exp.Select):
-            return parent, None  # in a WHERE, HAVING or ORDER BY
+            # Not in the projection list: in a WHERE, HAVING or ORDER BY.
+            return parent, child if child in parent.expressions else None
         child, parent = parent, parent.parent
     return None, None
 
@@ -603,8 +617,8 @@ def _grains(node: exp.Expression) -> set[str]:
             grain = _grain_of_unit(unit.name if isinstance(unit, exp.Expression) else str(unit))
         elif isinstance(part, exp.Extract):
             grain = _grain_of_unit(part.this.name if isinstance(part.this, exp.Expression) else "")
-        elif type(part) in _PART_GRAINS:
-            grain = _PART_GRAINS[type(part)]
+        elif isinstance(part, tuple(_PART_GRAINS)):
+            grain = next(g for kind, g in _PART_GRAINS.items() if isinstance(part, kind))
         elif isinstance(part, (exp.TimeToStr, exp.ToChar)):
             fmt = part.args.get("format")
             grain = _grain_of_format(fmt.name) if isinstance(fmt, exp.Expression) else None

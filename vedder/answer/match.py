@@ -42,7 +42,14 @@ from vedder.answer.result import Suggestion
 from vedder.answer.substitute import Plan, Substitution, apply, plan
 from vedder.answer.substitute import literal_stands_for as _literal_holds
 from vedder.answer.substitute import same_value as _same_value
-from vedder.answer.values import Finder, Value, ValueRef, classify
+from vedder.answer.values import (
+    Finder,
+    Value,
+    ValueRef,
+    classify,
+    described_values,
+    routing_text,
+)
 from vedder.cluster.model import Cluster, Pair, Project
 from vedder.retrieve import (
     GENERIC_TERMS,
@@ -86,8 +93,8 @@ class ClusterFacts:
     schema_terms: frozenset[str]  # names of its tables, columns and their synonyms
     pair_terms: frozenset[str] = frozenset()  # other words its pairs and tags use
     countables: frozenset[str] = frozenset()  # stems of the nouns for things it can count
-    foreign_values: frozenset[str] = frozenset()  # common values of other clusters, unknown here
-    foreign_schema: frozenset[str] = frozenset()  # column words of other clusters, unknown here
+    foreign_words: frozenset[str] = frozenset()  # other clusters' column synonyms, unknown here
+    foreign_schema: frozenset[str] = frozenset()  # other clusters' column words, unknown here
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,7 @@ class Candidate:
     says_grains: frozenset[str] = frozenset()  # calendar units its phrasings break down by
     says_grain_hints: frozenset[str] = frozenset()  # ... or hint at ("monthly")
     says_by: frozenset[str] = frozenset()  # terms of the phrases its phrasings break down by
+    says_change: bool = False  # one of its phrasings asks for a change or a comparison
     known: ClusterFacts | None = None  # what the pair's cluster knows
 
 
@@ -265,10 +273,18 @@ def cluster_facts(index: Index, name: str, dialect: str | None = None) -> Cluste
     for dataset in cluster.datasets.values():
         profile = cluster.profiles.get(dataset.name)
         table = dataset.table.split(".")[-1].lower()
+        profiled = set()
         for column_profile in profile.columns if profile else []:
             for share in column_profile.top_values or []:
                 if isinstance(share.value, str) and share.value.strip():
                     remember(share.value, table, column_profile.name.lower())
+                    profiled.add(column_profile.name.lower())
+        # A column with no common values (every value distinct, such as plan names)
+        # is known by the values its description lists.
+        for column in dataset.columns:
+            if column.name.lower() not in profiled:
+                for raw in described_values(column.description or ""):
+                    remember(raw, table, column.name.lower())
     for pair in cluster.pairs:
         facts = pair_facts(index, name, pair, dialect)
         for slot in facts.shape.slots:
@@ -293,29 +309,41 @@ def cluster_facts(index: Index, name: str, dialect: str | None = None) -> Cluste
         for t in topic_terms(q, generic=INTENT_TERMS)
     }
     # "On iOS" asked of the payments cluster, which has no devices, names a filter
-    # that no pair of it can honour; so does "by device".
+    # that no pair of it can honour; so do "offline" and "by device".
     vocabulary = set(schema)
     if name in index.cluster_names:
         vocabulary |= index.cluster_terms[index.cluster_names.index(name)]
+    unknown_here = vocabulary | GENERIC_TERMS
     others = [c for c in index.project.clusters.values() if c.name != name]
     foreign_values = {
-        t
+        norm
         for other in others
         for profile in other.profiles.values()
         for column in profile.columns
         for share in column.top_values or []
         if isinstance(share.value, str)
-        for t in terms(share.value)
-    }
-    foreign_schema = {t for other in others for t in _schema_terms(other)}
-    unknown = vocabulary | GENERIC_TERMS
+        for kind, norm in [classify(share.value)]
+        if kind == "string" and norm and norm not in known
+        and not set(terms(norm)) <= unknown_here
+    }  # fmt: skip
+    foreign_schema = {t for other in others for t in _schema_terms(other)} - unknown_here
+    foreign_words = {
+        t
+        for other in others
+        for dataset in other.datasets.values()
+        for column in dataset.columns
+        for t in [
+            *(t for synonym in column.synonyms for t in terms(synonym)),
+            *(terms(column.name[3:]) if column.name.lower().startswith(("is_", "has_")) else []),
+        ]
+    } - unknown_here
     facts_ = ClusterFacts(
-        Finder({k: tuple(v) for k, v in known.items()}, schema),
+        Finder({k: tuple(v) for k, v in known.items()}, schema, frozenset(foreign_values)),
         frozenset(schema),
         frozenset(pair_words - schema),
         frozenset(countables),
-        frozenset(foreign_values - unknown),
-        frozenset(foreign_schema - unknown),
+        frozenset(foreign_words),
+        frozenset(foreign_schema),
     )
     index.cache[key] = facts_
     return facts_
@@ -442,8 +470,8 @@ def similarity(
             q_hit += weight
         elif t in schema or t in foreign:
             # Named in a column description is not enough: the question names a
-            # table or column that the pair's SQL does not read (or a value
-            # that only another cluster holds).
+            # table or column that the pair's SQL does not read (or one that
+            # only another cluster has).
             conflicting.append(t)
             weight *= CONFLICT_WEIGHT
         elif t in facts.weak_support:
@@ -515,11 +543,14 @@ def check_aggregate(asked: Asked, c: Candidate) -> str | None:
     for kind, direction in (("max", "desc"), ("min", "asc")):
         if kind in wants and kind not in gives and direction not in _pair_directions(c):
             return f"the question asks for the {kind}imum; the closest pair does not"
+        if kind in wants and kind not in gives and shape.limit is None and shape.grouped:
+            return f"the question asks for the {kind}imum; the closest pair lists every group"
     if (
         words & _COUNTING
         and asked.intent.listing
         and not wants & (_COUNTING | {"ratio", "avg"})
         and not asked.intent.directions
+        and not asked.intent.grains  # "show me the month-by-month numbers" lists counts
     ):
         return "the closest pair gives a number; the question asks which"
     return None
@@ -634,9 +665,18 @@ def check_breakdown(asked: Asked, c: Candidate) -> str | None:
     for grain in sorted(shape.group_grains - asked_grains):
         if not asked_grains:
             return f"the closest pair breaks down by {grain}; the question does not"
-    if not intent.grouped or c.known is None:
+    if c.known is None:
         return None
     measure = c.facts.counted | c.says_counted
+    explained = c.facts.group_support | c.says_by | c.known.schema_terms
+    for phrase in intent.by_phrases:
+        named = set(phrase) & c.known.foreign_schema
+        if named and not set(phrase) & explained:
+            # "by device" of a cluster that has no device: no pair of it breaks down so.
+            by = _surface(asked.text, tuple(sorted(named)))
+            return f"the question breaks down by {by}; the closest pair does not"
+    if not intent.grouped:
+        return None
     for phrase in intent.group_phrases:
         named = set(phrase) - set(TIME_GRAINS)
         if not named & (c.known.schema_terms | c.known.foreign_schema):
@@ -712,6 +752,14 @@ def check_time(asked: Asked, c: Candidate) -> str | None:
     return None
 
 
+def check_change(asked: Asked, c: Candidate) -> str | None:
+    # A ratio the question asks for sets one quantity against the other too.
+    ratio = "ratio" in asked.intent.aggregates and (c.facts.shape.ratio or "ratio" in c.computes)
+    if asked.intent.change and not (c.says_change or ratio):
+        return "the question asks for a change or a comparison; the closest pair gives one figure"
+    return None
+
+
 def check_values(asked: Asked, c: Candidate) -> str | None:
     return c.plan.problem
 
@@ -733,6 +781,7 @@ CHECKS: tuple[Check, ...] = (
     check_negation,
     check_comparison,
     check_time,
+    check_change,
 )
 
 
@@ -757,6 +806,7 @@ def _candidates(
         says_grains: set[str] = set()
         says_grain_hints: set[str] = set()
         says_by: set[str] = set()
+        says_change = False
         for phrasing in sp.pair.questions:
             values = finder.find(phrasing)
             topic = _topic(phrasing, values)
@@ -768,7 +818,7 @@ def _candidates(
                 facts,
                 known.schema_terms,
                 known.pair_terms,
-                known.foreign_values,
+                known.foreign_words,
             )
             spans = [(v.start, v.end) for v in values if v.kind == "string"]
             intent = read_intent(phrasing, values=spans)
@@ -777,6 +827,7 @@ def _candidates(
             says_grains |= intent.grains
             says_grain_hints |= intent.grain_hints
             says_by.update(t for phrase in intent.group_phrases for t in phrase)
+            says_change = says_change or intent.change
             if best is None or sim > best.similarity:
                 best = Candidate(
                     sp.cluster,
@@ -795,6 +846,7 @@ def _candidates(
             best.says_grains = frozenset(says_grains)
             best.says_grain_hints = frozenset(says_grain_hints)
             best.says_by = frozenset(says_by)
+            best.says_change = says_change
             best.known = known
             out.append(best)
     out.sort(key=lambda c: -c.similarity)
@@ -866,7 +918,9 @@ def match(
     ``cluster`` restricts matching to that cluster (it must still cover the question).
     """
     everything = sorted(project.clusters)
-    routes = index.route(question, limit=len(everything) if cluster else 3)
+    # "German listeners" is about Germany: route it as such (the values step decides
+    # whether a cluster really holds that country); a written date is a date.
+    routes = index.route(routing_text(question), limit=len(everything) if cluster else 3)
     if cluster is not None:
         routes = [r for r in routes if r.cluster == cluster]
     best_route = max((r.score for r in routes if r.covered), default=0.0)

@@ -35,6 +35,8 @@ class Plan:
 
 
 def same_value(a: Value, b: Value) -> bool:
+    if (a.role == "range") != (b.role == "range"):
+        return False  # "before 2025" is not "in 2025"
     if a.kind == b.kind or {a.kind, b.kind} <= {"number", "year"}:
         return a.norm == b.norm
     return a.norm == b.norm and "string" in (a.kind, b.kind)
@@ -43,15 +45,22 @@ def same_value(a: Value, b: Value) -> bool:
 def literal_stands_for(slot: Slot, value: Value, *, range_end: bool = False) -> bool:
     """Whether a literal of the SQL holds ``value`` (wildcards and case aside).
 
-    With ``range_end``, a year also stands for the first day of the next year: the
-    exclusive end of ``d >= '2025-01-01' AND d < '2026-01-01'`` moves with it.
+    A year stands for the dates of that year, and for the exclusive end of a range
+    over it: ``d < '2026-01-01'`` ends 2025. With ``range_end``, a year also stands
+    for the first day of the next year however that is compared.
     """
     kind, norm = classify(slot.value)
     if value.kind == "year":
         if norm == value.norm:
             return True
-        years = (value.norm, str(int(value.norm) + 1)) if range_end else (value.norm,)
-        return kind == "date" and norm[:4] in years
+        if kind != "date":
+            return False
+        year = int(norm[:4])
+        if slot.operator == "lt" and norm[5:10] == "01-01":
+            year -= 1  # "d < '2026-01-01'" ends 2025; it does not name 2026
+        elif range_end and norm[:4] == str(int(value.norm) + 1):
+            return True
+        return str(year) == value.norm
     if value.kind == "number" and kind in ("number", "year"):
         return norm == value.norm
     return norm == value.norm
@@ -59,6 +68,8 @@ def literal_stands_for(slot: Slot, value: Value, *, range_end: bool = False) -> 
 
 def _compatible(asked: Value, pair_value: Value) -> bool:
     if asked.kind != pair_value.kind:
+        return False
+    if (asked.role == "range") != (pair_value.role == "range"):
         return False
     if asked.kind == "number":
         return asked.role == pair_value.role or "" in (asked.role, pair_value.role)
@@ -138,6 +149,8 @@ def plan(asked: list[Value], pair_values: list[Value], slots: tuple[Slot, ...]) 
     # ("SE" asked, "... = 'SE'" in the SQL): after substitutions, so that the end
     # of a date range is not taken for a year the question names.
     for value in list(open_asked):
+        if value.role == "range":
+            continue  # a bound of a period is never an equality the SQL already has
         if any(
             literal_stands_for(s, value) for s in slots if s.role != "other" and s.index not in used
         ):
@@ -224,7 +237,10 @@ def _substitute_month(
     """
     if value.kind != "month":
         return False
-    pair_value = next((p for p in open_pair if p.kind == "month"), None)
+    ranged = value.role == "range"
+    pair_value = next(
+        (p for p in open_pair if p.kind == "month" and (p.role == "range") == ranged), None
+    )
     if pair_value is None:
         return False
     old = MONTHS.index(pair_value.norm) + 1

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 from vedder.retrieve import COUNTRY_CODES, STOPWORDS, find_countries, term, words
 
-Kind = str  # "number", "year", "date", "month", "weekday", "country", "string"
+Kind = str  # "number", "year", "date", "month", "weekday", "period", "country", "string"
 
 MONTHS = [
     "january",
@@ -45,7 +46,10 @@ ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10,
 }  # fmt: skip
-TIME_UNITS = r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|years?|semesters?)"
+TIME_UNITS = (
+    r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|years?|semesters?|halves|half)"
+)
+_QUARTER = re.compile(r"\b[QH][1-4]\b")
 # Acronyms that name a convention, not a value to filter on.
 NOT_VALUES = frozenset(
     {"id", "ids", "iso", "utc", "sql", "url", "api", "i", "no", "ok", "true", "false", "null"}
@@ -57,6 +61,14 @@ _QUOTED = re.compile(
     r"`([^`]{1,80})`|‘([^’.?!]{1,80})’"
 )
 _DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MONTH_NAME = (
+    r"(january|february|march|april|may|june|july|august|september|october|november|december)"
+)
+_WRITTEN_DATE = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+{_MONTH_NAME},?\s+(\d{{4}})\b|"
+    rf"\b{_MONTH_NAME}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b",
+    re.I,
+)
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:st|nd|rd|th)?(?![\w])")
 _WORDS_RE = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?")
 _CAPITALISED = re.compile(r"\b([A-Z][\w&’'-]*(?:\s+(?:[A-Z][\w&’'-]*|of|de|la|du|and|&))*)")
@@ -74,6 +86,52 @@ _COMPARE_BEFORE = re.compile(
 _CURRENCY_AFTER = re.compile(r"\s+(dollars?|cents?|euros?|pounds?|currency)\b", re.I)
 _TIME_AFTER = re.compile(rf"^\s+(?:calendar\s+|full\s+)?{TIME_UNITS}\b", re.I)
 _BREAKDOWN_BEFORE = re.compile(r"\b(?:by|per|each|every|across)\s+(?:the\s+)?$", re.I)
+
+
+# Nationality adjectives. "German listeners" names a country only when the cluster
+# holds country codes, and only before a word for people or a market:
+# "German podcasts" may be a language, "Swedish krona" a currency.
+DEMONYMS = {
+    "american": "US", "argentine": "AR", "argentinian": "AR", "australian": "AU",
+    "austrian": "AT", "belgian": "BE", "brazilian": "BR", "british": "GB", "canadian": "CA",
+    "chilean": "CL", "chinese": "CN", "colombian": "CO", "czech": "CZ", "danish": "DK",
+    "dutch": "NL", "egyptian": "EG", "english": "GB", "estonian": "EE", "filipino": "PH",
+    "finnish": "FI", "french": "FR", "german": "DE", "greek": "GR", "hungarian": "HU",
+    "icelandic": "IS", "indian": "IN", "indonesian": "ID", "irish": "IE", "israeli": "IL",
+    "italian": "IT", "japanese": "JP", "kenyan": "KE", "korean": "KR", "latvian": "LV",
+    "lithuanian": "LT", "malaysian": "MY", "mexican": "MX", "moroccan": "MA", "nigerian": "NG",
+    "norwegian": "NO", "pakistani": "PK", "peruvian": "PE", "polish": "PL", "portuguese": "PT",
+    "romanian": "RO", "russian": "RU", "saudi": "SA", "singaporean": "SG", "slovak": "SK",
+    "slovenian": "SI", "spanish": "ES", "swedish": "SE", "swiss": "CH", "taiwanese": "TW",
+    "thai": "TH", "turkish": "TR", "ukrainian": "UA", "vietnamese": "VN",
+}  # fmt: skip
+_DEMONYM_BEFORE = re.compile(
+    r"^\s+(?:(?:unique|distinct|active|new|paying|premium|free|registered|monthly)\s+)*"
+    r"(people|persons|users?|customers?|clients?|members?|accounts?|listeners?|subscribers?|"
+    r"followers?|fans?|audiences?|payers?|market|markets)\b",
+    re.I,
+)
+
+
+def routing_text(text: str) -> str:
+    """``text`` as routing should read it: "German listeners" as "Germany listeners",
+    "November 1st, 2026" as "2026-11-01" (an ordinal is not a topic word)."""
+    from vedder.retrieve import COUNTRY_NAMES
+
+    for value in sorted(Finder()._written_dates(text), key=lambda v: -v.start):
+        text = text[: value.start] + value.norm + text[value.end :]
+
+    def name(m: re.Match[str]) -> str:
+        code = DEMONYMS.get(m.group(0).lower())
+        if (
+            code is None
+            or not m.group(0)[0].isupper()
+            or not _DEMONYM_BEFORE.match(text[m.end() :])
+        ):
+            return m.group(0)
+        return COUNTRY_NAMES.get(code, m.group(0))
+
+    return re.sub(r"\b[A-Za-z]+\b", name, text)
 
 
 @dataclass(frozen=True)
@@ -161,10 +219,15 @@ class Finder:
         self,
         known: Mapping[str, tuple[ValueRef, ...]] | None = None,
         schema_terms: frozenset[str] = frozenset(),
+        foreign: frozenset[str] = frozenset(),
     ) -> None:
         self.known = dict(known or {})
         self.schema_terms = schema_terms
-        self.max_words = max((len(k.split()) for k in self.known), default=1)
+        # Values only other clusters hold ("card", "iOS" asked of the listening
+        # cluster): still values, so a pair that cannot honour them is refused.
+        self.foreign = {k: () for k in foreign if k not in self.known}
+        self.max_words = max((len(k.split()) for k in [*self.known, *self.foreign]), default=1)
+        self.holds_countries = any(len(k) == 2 and classify(k)[0] == "country" for k in self.known)
 
     def find(self, text: str) -> list[Value]:
         found: list[Value] = []
@@ -180,15 +243,18 @@ class Finder:
         for step in (
             self._quoted,
             self._dates,
+            self._written_dates,
             self._known,
+            self._foreign,
             self._countries,
+            self._demonyms,
             self._calendar,
             self._numbers,
             self._names,
         ):
             for value in step(text):
                 add(value)
-        return sorted(found, key=lambda v: v.start)
+        return _mark_ranges(text, sorted(found, key=lambda v: v.start))
 
     def _refs(self, norm: str) -> tuple[ValueRef, ...]:
         return self.known.get(norm, ())
@@ -206,11 +272,30 @@ class Finder:
             Value(m.group(0), "date", m.group(0), m.start(), m.end()) for m in _DATE.finditer(text)
         ]
 
+    def _written_dates(self, text: str) -> list[Value]:
+        """ "30 June 2026", "November 1st, 2026": one date, not a number, a month and a year."""
+        out = []
+        for m in _WRITTEN_DATE.finditer(text):
+            day, month, year = (
+                (m.group(1), m.group(2), m.group(3))
+                if m.group(1)
+                else (m.group(5), m.group(4), m.group(6))
+            )
+            try:
+                when = date(int(year), MONTHS.index(month.lower()) + 1, int(day))
+            except ValueError:
+                continue
+            out.append(Value(m.group(0), "date", when.isoformat(), m.start(), m.end()))
+        return out
+
     def _word_spans(self, text: str) -> list[tuple[str, int, int]]:
         return [(m.group(0), m.start(), m.end()) for m in _WORDS_RE.finditer(text)]
 
-    def _lookup(self, surface: str) -> tuple[str, tuple[ValueRef, ...]]:
+    def _lookup(
+        self, surface: str, known: Mapping[str, tuple[ValueRef, ...]] | None = None
+    ) -> tuple[str, tuple[ValueRef, ...] | None]:
         """A known value as written, in lower case ("iOS" for ios), or singular ("playlists")."""
+        known = self.known if known is None else known
         norm = normalise(surface)
         tries = [norm, " ".join(surface.lower().split())]
         if " " not in norm and norm.islower():
@@ -219,10 +304,33 @@ class Finder:
             elif norm.endswith("s") and not norm.endswith("ss") and len(norm) > 3:
                 tries.append(norm[:-1])
         for candidate in tries:
-            refs = self.known.get(candidate)
-            if refs:
+            refs = known.get(candidate)
+            if refs is not None:
                 return candidate, refs
-        return norm, ()
+        return norm, None
+
+    def _foreign(self, text: str) -> list[Value]:
+        """Values only other clusters hold, as word n-grams, longest first."""
+        if not self.foreign:
+            return []
+        seq = self._word_spans(text)
+        out: list[Value] = []
+        i = 0
+        while i < len(seq):
+            for size in range(min(self.max_words, len(seq) - i), 0, -1):
+                start, end = seq[i][1], seq[i + size - 1][2]
+                surface = text[start:end]
+                norm, refs = self._lookup(surface, self.foreign)
+                if refs is None or len(norm) < 3 or norm in STOPWORDS:
+                    continue
+                if term(norm) in self.schema_terms:
+                    continue  # a word this cluster uses for a column of its own
+                out.append(Value(surface, "string", norm, start, end))
+                i += size
+                break
+            else:
+                i += 1
+        return out
 
     def _known(self, text: str) -> list[Value]:
         """Known values as word n-grams, longest first; short or common words need exact case."""
@@ -280,6 +388,18 @@ class Finder:
                 )
         return out
 
+    def _demonyms(self, text: str) -> list[Value]:
+        """ "German listeners" -> DE, when the cluster holds DE and people follow."""
+        out = []
+        for word, start, end in self._word_spans(text):
+            code = DEMONYMS.get(word.lower())
+            if code is None or not word[0].isupper():
+                continue
+            refs = self._refs(code.lower())
+            if (refs or self.holds_countries) and _DEMONYM_BEFORE.match(text[end:]):
+                out.append(Value(word, "country", code.lower(), start, end, refs=refs))
+        return out
+
     def _calendar(self, text: str) -> list[Value]:
         out = []
         for word, start, end in self._word_spans(text):
@@ -315,8 +435,12 @@ class Finder:
                 ):
                     continue
                 out.append(Value(word, "number", str(NUMBER_WORDS[low]), start, end, role))
-            elif low in ORDINALS and _TIME_AFTER.match(text[end:]):
-                out.append(Value(word, "number", str(ORDINALS[low]), start, end, "time"))
+            elif low in ORDINALS and (unit := _TIME_AFTER.match(text[end:])):
+                # "the first quarter" names a period: only the same period stands for it.
+                period = f"{ORDINALS[low]} {unit.group(0).split()[-1].lower().rstrip('s')}"
+                out.append(Value(word, "period", period, start, end, "time"))
+        for m in _QUARTER.finditer(text):
+            out.append(Value(m.group(0), "period", m.group(0).lower(), m.start(), m.end(), "time"))
         return _merge_magnitudes(text, out)
 
     def _names(self, text: str) -> list[Value]:
@@ -349,6 +473,74 @@ class Finder:
                 Value(surface, "string", norm, start, start + len(surface), refs=self._refs(norm))
             )
         return out
+
+
+_TIME_KINDS = frozenset({"year", "date", "month", "weekday"})
+_RANGE_BEFORE = re.compile(
+    r"\b(before|after|since|until|till|through|thru|prior to|up to|up until|earlier than|"
+    r"later than|starting(?: in| from| on)?|beginning(?: in| on)?|ending(?: in| on)?|"
+    r"onwards from|no later than|by the end of|from|between)"
+    r"\s+(?:the\s+)?(?:(?:start|end|beginning|middle) of\s+)?$",
+    re.I,
+)
+_RANGE_AFTER = re.compile(
+    r"^\s*(?:onwards|onward|and later|and earlier|or later|or earlier)\b", re.I
+)
+_RANGE_JOIN = re.compile(r"^\s*(?:-|–|to|until|till|through|and)\s*$", re.I)
+_ADJACENT = re.compile(r"^[\s,]*$")
+
+
+def _mark_ranges(text: str, values: list[Value]) -> list[Value]:
+    """Times that bound a period rather than name it: "before 2025", "from 2023 to 2025".
+
+    Such a value is a different question from one that names the period ("in 2025"):
+    it may only stand for a value the pair's own words bound the same way.
+    """
+    out = list(values)
+    for i, value in enumerate(out):
+        if value.kind not in _TIME_KINDS:
+            continue
+        previous = out[i - 1] if i else None
+        before = text[: value.start]
+        ranged = bool(_RANGE_BEFORE.search(before)) or bool(_RANGE_AFTER.match(text[value.end :]))
+        if previous is not None and previous.role == "range":
+            gap = text[previous.end : value.start]
+            # "before March 2025" bounds with both; "from 2023 to 2025" with either end.
+            ranged = ranged or bool(_ADJACENT.match(gap) or _RANGE_JOIN.match(gap))
+        if ranged:
+            out[i] = replace(value, role="range")
+    # "from X" is only a range when something follows: "streams from 2025" names a year.
+    for i, value in enumerate(out):
+        if value.role != "range" or not re.search(r"\bfrom\s+$", text[: value.start], re.I):
+            continue
+        following = out[i + 1] if i + 1 < len(out) else None
+        joined = (
+            following is not None
+            and following.role == "range"
+            and bool(_RANGE_JOIN.match(text[value.end : following.start]))
+        )
+        if not joined:
+            out[i] = replace(value, role="")
+    return out
+
+
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_LIST_ITEM = re.compile(r"^[A-Za-z][\w&'-]*(?: [A-Za-z][\w&'-]*){0,2}$")
+
+
+def described_values(description: str) -> list[str]:
+    """The values a column description enumerates: "... in SQL: free, premium, family."
+
+    Only a list of three or more short items counts; prose is not a list of values.
+    """
+    text = _PARENTHESES.sub("", description.replace("e.g.", ":"))
+    found: list[str] = []
+    for sentence in re.split(r"[.;:](?:\s|$)", text):
+        items = [i.strip() for i in re.split(r",\s*|\s+or\s+|\s+and\s+", sentence.strip())]
+        items = [i for i in items if i]
+        if len(items) >= 3 and all(_LIST_ITEM.match(i) for i in items):
+            found = items  # the last list wins: "Client that played: ios, android, web"
+    return found
 
 
 def _merge_magnitudes(text: str, numbers: list[Value]) -> list[Value]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from vedder.cli import render, state
+from vedder.cli.options import checked_by
 
 if TYPE_CHECKING:
     from vedder.store import RunRecord
@@ -34,23 +36,14 @@ HELP = (
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("log", help=HELP, short_help="Read the conversation log.")(log_command)
-
-
-def _check_since(value: str | None) -> str | None:
-    # Parsed here as well as in the library so a typo is a usage error
-    # (exit code 2, with the usage line) before the log is opened.
-    if value is None:
-        return None
-    from vedder.errors import VedderError
+def _parse_since() -> Callable[[str], object]:
     from vedder.store import parse_since
 
-    try:
-        parse_since(value)
-    except VedderError as error:
-        raise typer.BadParameter(f"{error.message} ({error.hint})") from None
-    return value
+    return parse_since
+
+
+def register(app: typer.Typer) -> None:
+    app.command("log", help=HELP, short_help="Read the conversation log.")(log_command)
 
 
 def log_command(
@@ -71,7 +64,7 @@ def log_command(
         typer.Option(
             "--since",
             help="Only runs newer than this: 30m, 12h, 7d, 2w, or a date such as 2026-11-20.",
-            callback=_check_since,
+            callback=checked_by(_parse_since),
             show_default=False,
         ),
     ] = None,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from vedder.cli import render, state
+from vedder.cli.options import checked_by
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -25,25 +27,16 @@ HELP = (
 )
 
 
+def _parse_sample() -> Callable[[str], object]:
+    from vedder.profile import parse_sample
+
+    return parse_sample
+
+
 def register(app: typer.Typer) -> None:
     app.command("profile", help=HELP, short_help="Profile datasets into profiles/*.yaml.")(
         profile_command
     )
-
-
-def _check_sample(value: str | None) -> str | None:
-    # Parsed here as well as in the library so a typo is a usage error (exit code 2,
-    # with the usage line) before any warehouse is opened.
-    if value is None:
-        return None
-    from vedder.errors import VedderError
-    from vedder.profile import parse_sample
-
-    try:
-        parse_sample(value)
-    except VedderError as error:
-        raise typer.BadParameter(f"{error.message} ({error.hint})") from None
-    return value
 
 
 def profile_command(
@@ -64,7 +57,7 @@ def profile_command(
             help="Read part of each table: a fraction (0.1), a percentage (10%) or a number "
             "of rows (100000). Counts are scaled to the whole table. Default: the "
             "'profile: {sample: ...}' setting in vedder.yaml, else the whole table.",
-            callback=_check_sample,
+            callback=checked_by(_parse_sample),
             show_default=False,
         ),
     ] = None,
