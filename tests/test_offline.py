@@ -119,7 +119,8 @@ def test_answer_runs_sql_and_names_its_sources(project: Project, index: Index) -
     assert ran and ran[0][0] == "subscriptions" and "'family'" in ran[0][1]
     assert answer.rows == [(42,)]
     assert answer.answer == (
-        "Adapted the vetted pair 'How many premium subscribers are there in Sweden?' for family."
+        "Adapted the vetted pair 'How many premium subscribers are there in Sweden?' "
+        "for family (premium → family)."
     )
     assert answer.sources.pairs == [
         "clusters/subscriptions/pairs/premium_subscribers_in_country.sql"

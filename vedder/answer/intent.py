@@ -93,14 +93,22 @@ _COMPARE_LT = re.compile(
     r"\b(fewer|less|lower|smaller|under|below|at_most|or less|or fewer|up to|maximum of)\b"
     r"(?= (than|\d|[a-z]+ \d|one|two|three|four|five|a |an ))|<"
 )
-# Growth, change and comparison ask for two quantities set against each other: a
-# pair that gives one number for one period does not answer them.
-_CHANGE = re.compile(
-    r"\b(growth|grow|grows|grew|grown|growing|change|changed|changes|changing|increas\w*|"
-    r"decreas\w*|declin\w*|dropped|drops|rise|rises|rose|delta|difference|compare|compared|"
-    r"comparing|comparison|versus|vs|year over year|yoy|trend|trends|trending|evolv\w*|"
-    r"evolution)\b"
+# "Why" asks for reasons: a pair that counts or sums does not give them.
+_REASON = re.compile(r"^\s*why\b|\bwhy (?:did|do|does|are|were|is|was)\b|\breasons?\b")
+# Units an amount is measured in: minutes are not hours. "30 seconds" is a value.
+_UNIT = re.compile(r"\b(milliseconds|ms|seconds|minutes|hours|days)\b")
+_NUMBER_BEFORE = re.compile(
+    r"(\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|"
+    r"sixty|hundred|few|several|last|past|next|previous))\s*$"
 )
+# Growth and change ask for a quantity at two times; a comparison for two
+# quantities set against each other. A pair that gives one figure answers neither.
+_GROWTH = re.compile(
+    r"\b(growth|grow|grows|grew|grown|growing|change|changed|changes|changing|increas\w*|"
+    r"decreas\w*|declin\w*|dropped|drops|rise|rises|rose|delta|year over year|yoy|trend|"
+    r"trends|trending|evolv\w*|evolution)\b"
+)
+_COMPARISON = re.compile(r"\b(difference|compare|compared|comparing|comparison|versus|vs)\b")
 _RELATIVE_TIME = re.compile(
     r"\b(last|past|previous|prior|recent|next|coming)\s+(\d+\s+|\w+\s+)?"
     r"(calendar\s+|full\s+|iso\s+)?(days?|weeks?|months?|years?|quarters?|hours?)\b|"
@@ -196,14 +204,59 @@ def _adjective(word: str) -> bool:
 
 def _noun_after(low: str, start: int) -> str | None:
     """The plural noun that heads the phrase starting at ``start`` ("new show follows")."""
+    return _noun_phrase(low, start)[0]
+
+
+def _noun_phrase(low: str, start: int) -> tuple[str | None, tuple[str, ...]]:
+    """The plural noun heading the phrase at ``start``, and the words qualifying it."""
     from vedder.retrieve import STOPWORDS
 
+    before: list[str] = []
     for word in re.findall(r"[a-z0-9][\w'-]*", low[start : start + 80])[:4]:
         if word in _TIME_NOUNS or word in STOPWORDS:
-            return None  # "how many hours": an amount of time, not a count of things
+            return None, ()  # "how many hours": an amount of time, not a count of things
         if _plural(word):
-            return None if word in _NOT_COUNTED else word
-    return None
+            return (None, ()) if word in _NOT_COUNTED else (word, tuple(before))
+        before.append(word)
+    return None, ()
+
+
+_PLAIN_QUALIFIERS = frozenset(
+    {"unique", "distinct", "different", "individual", "separate", "total", "overall", "x",
+     "number", "numbers", "count", "all", "our", "the"}
+)  # fmt: skip
+_PERSON_FILTER = re.compile(
+    r"\b(?:for|among|from|by|of|with)\s+(?:the\s+|our\s+|all\s+)?((?:[a-z][\w-]*\s+){1,2})"
+    r"(users|listeners|subscribers|customers|accounts|people|members|fans|followers)\b"
+)
+
+
+def qualifiers(low: str) -> tuple[tuple[str, str], ...]:
+    """Words that narrow what is counted or who, with the noun they narrow: ("repeat",
+    "listeners") in "how many repeat listeners", ("new", "users") in "... for new users"."""
+    from vedder.retrieve import STOPWORDS
+
+    found: list[tuple[str, str]] = []
+    for m in _COUNT_TRIGGER.finditer(low):
+        noun, before = _noun_phrase(low, m.end())
+        found.extend((w, noun) for w in before if noun)
+    for m in _PERSON_FILTER.finditer(low):
+        found.extend((w, m.group(2)) for w in m.group(1).split())
+    return tuple(
+        dict.fromkeys(
+            (w, noun) for w, noun in found
+            if w not in STOPWORDS and w not in _PLAIN_QUALIFIERS and not w[0].isdigit()
+        )
+    )  # fmt: skip
+
+
+def units(low: str) -> frozenset[str]:
+    """Units an amount is asked in ("how many hours", "in minutes"), not "30 seconds"."""
+    found = set()
+    for m in _UNIT.finditer(low):
+        if not _NUMBER_BEFORE.search(low[: m.start()]):
+            found.add({"ms": "milliseconds"}.get(m.group(1), m.group(1)))
+    return frozenset(found)
 
 
 def counted_nouns(low: str, *, ranked: bool = False) -> tuple[str, ...]:
@@ -277,7 +330,11 @@ class Intent:
     grain_hints: frozenset[str] = frozenset()  # "monthly", "which month": units hinted at
     counted: tuple[str, ...] = ()  # the nouns it counts, as written: "listeners", "streams"
     returns: tuple[str, ...] = ()  # what an enumeration asks back: ("name", "rating")
-    change: bool = False  # asks for growth, a change or a comparison
+    change: bool = False  # asks for growth or a change over time
+    compares: bool = False  # sets two quantities against each other ("versus")
+    reason: bool = False  # asks why
+    units: frozenset[str] = frozenset()  # units an amount is asked in: "hours", "minutes"
+    qualifiers: tuple[tuple[str, str], ...] = ()  # ("repeat", "listeners"): word, noun it narrows
 
 
 def group_phrases(
@@ -370,7 +427,11 @@ def read_intent(question: str, *, values: list[tuple[int, int]] | None = None) -
         grain_hints=grain_hints,
         counted=counted_nouns(low, ranked=bool(directions)),
         returns=returned_columns(low),
-        change=bool(_CHANGE.search(low)),
+        change=bool(_GROWTH.search(low)),
+        compares=bool(_COMPARISON.search(low)),
+        reason=bool(_REASON.search(low)),
+        units=units(low),
+        qualifiers=qualifiers(low),
     )
 
 

@@ -19,7 +19,7 @@ An overconfident wrong answer is the worst outcome, so every doubt refuses.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -37,6 +37,7 @@ from vedder.answer.intent import (
     parse,
     read_intent,
     read_shape,
+    units,
 )
 from vedder.answer.result import Suggestion
 from vedder.answer.substitute import Plan, Substitution, apply, plan
@@ -95,6 +96,8 @@ class ClusterFacts:
     countables: frozenset[str] = frozenset()  # stems of the nouns for things it can count
     foreign_words: frozenset[str] = frozenset()  # other clusters' column synonyms, unknown here
     foreign_schema: frozenset[str] = frozenset()  # other clusters' column words, unknown here
+    about: frozenset[str] = frozenset()  # stems of what its owners say it covers
+    same_column: Mapping[str, frozenset[str]] = field(default_factory=dict)  # synonym groups
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,11 @@ class Candidate:
     says_grains: frozenset[str] = frozenset()  # calendar units its phrasings break down by
     says_grain_hints: frozenset[str] = frozenset()  # ... or hint at ("monthly")
     says_by: frozenset[str] = frozenset()  # terms of the phrases its phrasings break down by
-    says_change: bool = False  # one of its phrasings asks for a change or a comparison
+    says_change: bool = False  # one of its phrasings asks for a change over time
+    says_compares: bool = False  # one of its phrasings sets quantities against each other
+    says_reason: bool = False  # one of its phrasings asks why
+    says_units: frozenset[str] = frozenset()  # units its phrasings and output names use
+    says_words: frozenset[str] = frozenset()  # stems of every word of its phrasings and tags
     known: ClusterFacts | None = None  # what the pair's cluster knows
 
 
@@ -162,8 +169,28 @@ def _schema_terms(cluster: Cluster) -> frozenset[str]:
         for column in dataset.columns:
             found.update(terms(column.name))
             for synonym in column.synonyms:
-                found.update(terms(synonym))
+                # "music genre" names the genre: "music" alone does not name a column.
+                named = [t for t in terms(synonym) if t not in _ID_WORDS]
+                found.update(named[-1:] or terms(synonym))
     return frozenset(found)
+
+
+_ID_WORDS = frozenset({"id", "ids", "key", "code", "number", "no"})
+
+
+def _same_column(cluster: Cluster) -> dict[str, frozenset[str]]:
+    """Each word for a column, mapped to the other words for it ("track" -> "song")."""
+    groups: dict[str, set[str]] = {}
+    for dataset in cluster.datasets.values():
+        for column in dataset.columns:
+            group = {t for t in terms(column.name) if t not in _ID_WORDS}
+            for synonym in column.synonyms:
+                named = [t for t in terms(synonym) if t not in _ID_WORDS]
+                if len(named) == 1:  # "song", "listener id"; not "price paid"
+                    group.update(named)
+            for t in group:
+                groups.setdefault(t, set()).update(group - {t})
+    return {t: frozenset(g) for t, g in groups.items() if g}
 
 
 def _last_noun(text: str) -> str | None:
@@ -344,6 +371,12 @@ def cluster_facts(index: Index, name: str, dialect: str | None = None) -> Cluste
         frozenset(countables),
         frozenset(foreign_words),
         frozenset(foreign_schema),
+        frozenset(
+            stem(w)
+            for text in [cluster.title or "", cluster.description or "", *cluster.topics]
+            for w in words(text)
+        ),
+        _same_column(cluster),
     )
     index.cache[key] = facts_
     return facts_
@@ -409,9 +442,12 @@ def _topic(text: str, values: list[Value]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(topic_terms(_without(text, values), generic=INTENT_TERMS)))
 
 
+_WORD_VALUES = frozenset({"string", "country", "period"})  # values whose words are no intent
+
+
 def read_question(text: str, finder: Finder) -> Asked:
     values = finder.find(text)
-    spans = [(v.start, v.end) for v in values if v.kind == "string"]
+    spans = [(v.start, v.end) for v in values if v.kind in _WORD_VALUES]
     return Asked(
         text=text,
         values=values,
@@ -450,6 +486,8 @@ def similarity(
     schema: frozenset[str],
     pair_terms: frozenset[str] = frozenset(),
     foreign: frozenset[str] = frozenset(),
+    same_column: Mapping[str, frozenset[str]] | None = None,
+    pair_said: frozenset[str] = frozenset(),
 ) -> tuple[float, float, tuple[str, ...]]:
     """How well question and pair explain each other (0..1), how much of the pair's
     words the question has (0..1), and the conflicting words.
@@ -462,11 +500,14 @@ def similarity(
     weighs double against the pair.
     """
     strong = set(phrasing_topic) | facts.support
+    said = set(phrasing_topic)
+    same_column = same_column or {}
     conflicting: list[str] = []
     q_total = q_hit = 0.0
     for t in asked.topic:
         weight = _weight(index, t)
-        if t in strong:
+        if t in strong or same_column.get(t, frozenset()) & said:
+            # The pair's own words name the same column ("songs" for "tracks").
             q_hit += weight
         elif t in schema or t in foreign:
             # Named in a column description is not enough: the question names a
@@ -588,18 +629,27 @@ def check_direction(asked: Asked, c: Candidate) -> str | None:
     return None
 
 
+def _asks_breakdown(asked: Asked, c: Candidate) -> bool:
+    """Whether the question breaks down, counting "listened by country" when the pair's
+    GROUP BY is by country (the words alone may read "by" as who did it)."""
+    if asked.intent.grouped:
+        return True
+    return any(set(phrase) & c.facts.group_support for phrase in asked.intent.by_phrases)
+
+
 def check_grouping(asked: Asked, c: Candidate) -> str | None:
     shape = c.facts.shape
-    if asked.intent.grouped and not c.phrasing_intent.grouped:
+    grouped = _asks_breakdown(asked, c)
+    if grouped and not c.phrasing_intent.grouped:
         if not (shape.grouped and shape.limit is None):
             return "the question asks for a breakdown the closest pair does not have"
         unknown = [h for h in asked.intent.group_heads if h not in c.facts.support]
         if unknown:
             by = ", ".join(sorted(unknown))
             return f"the question breaks down by {by}; the closest pair does not"
-    if c.phrasing_intent.grouped and not asked.intent.grouped and not asked.intent.listing:
+    if c.phrasing_intent.grouped and not grouped and not asked.intent.listing:
         return "the closest pair gives a breakdown the question does not ask for"
-    if asked.intent.grouped and c.phrasing_intent.grouped:
+    if grouped and c.phrasing_intent.grouped:
         asked_words = set(asked.topic) | asked.intent.group_heads
         missing = [h for h in c.phrasing_intent.group_heads if h not in asked_words]
         if missing and c.phrasing_intent.group_heads:
@@ -718,7 +768,7 @@ def check_result_kind(asked: Asked, c: Candidate) -> str | None:
     one_number = wants & {"count", "sum", "total", "avg", "median", "ratio", "max", "min"}
     if (
         one_number
-        and not asked.intent.grouped
+        and not _asks_breakdown(asked, c)
         and not asked.intent.listing
         and not asked.intent.directions
         and shape.grouped
@@ -753,10 +803,51 @@ def check_time(asked: Asked, c: Candidate) -> str | None:
 
 
 def check_change(asked: Asked, c: Candidate) -> str | None:
+    if asked.intent.change and not c.says_change:
+        return "the question asks how something changed; the closest pair gives one period"
     # A ratio the question asks for sets one quantity against the other too.
     ratio = "ratio" in asked.intent.aggregates and (c.facts.shape.ratio or "ratio" in c.computes)
-    if asked.intent.change and not (c.says_change or ratio):
-        return "the question asks for a change or a comparison; the closest pair gives one figure"
+    if asked.intent.compares and not (c.says_compares or c.says_change or ratio):
+        return "the question compares two things; the closest pair gives one figure"
+    return None
+
+
+def check_reason(asked: Asked, c: Candidate) -> str | None:
+    if asked.intent.reason and not c.says_reason:
+        return "the question asks why; the closest pair does not give reasons"
+    return None
+
+
+def check_units(asked: Asked, c: Candidate) -> str | None:
+    wants = asked.intent.units
+    if wants and c.says_units and not wants & c.says_units:
+        return (
+            f"the question asks in {', '.join(sorted(wants))}; "
+            f"the closest pair gives {', '.join(sorted(c.says_units))}"
+        )
+    return None
+
+
+def _says_qualified(c: Candidate, word: str, noun: str) -> bool:
+    """Whether a phrasing of the pair puts ``word`` next to ``noun`` ("authors associated")."""
+    w, n = stem(word), stem(noun)
+    for phrasing in c.pair.questions:
+        stems = [stem(x) for x in words(phrasing)]
+        for i, s in enumerate(stems):
+            if s == n and w in stems[max(0, i - 3) : i + 3]:
+                return True
+    return False
+
+
+def check_qualifiers(asked: Asked, c: Candidate) -> str | None:
+    """ "How many repeat listeners" narrows what is counted: the pair must say so too."""
+    about = c.known.about if c.known else frozenset()
+    for word, noun in asked.intent.qualifiers:
+        if _says_qualified(c, word, noun) or term(word) in c.facts.support:
+            continue
+        if stem(word) in about:
+            continue  # "music streams" in the music cluster: every stream is one
+        return f"the question asks about {word} {noun}; the closest pair does not narrow to them"
     return None
 
 
@@ -782,6 +873,9 @@ CHECKS: tuple[Check, ...] = (
     check_comparison,
     check_time,
     check_change,
+    check_reason,
+    check_units,
+    check_qualifiers,
 )
 
 
@@ -806,7 +900,12 @@ def _candidates(
         says_grains: set[str] = set()
         says_grain_hints: set[str] = set()
         says_by: set[str] = set()
-        says_change = False
+        says_change = says_compares = says_reason = False
+        says_units: set[str] = {
+            u for m in facts.shape.measures for u in units(" ".join(words(m)))
+        }
+        says_words = {stem(w) for q in [*sp.pair.questions, *sp.pair.tags] for w in words(q)}
+        pair_said = frozenset(t for q in sp.pair.questions for t in terms(q))
         for phrasing in sp.pair.questions:
             values = finder.find(phrasing)
             topic = _topic(phrasing, values)
@@ -819,8 +918,10 @@ def _candidates(
                 known.schema_terms,
                 known.pair_terms,
                 known.foreign_words,
+                known.same_column,
+                pair_said,
             )
-            spans = [(v.start, v.end) for v in values if v.kind == "string"]
+            spans = [(v.start, v.end) for v in values if v.kind in _WORD_VALUES]
             intent = read_intent(phrasing, values=spans)
             computes |= intent.aggregates
             says_counted.update(stem(w) for w in intent.counted)
@@ -828,6 +929,9 @@ def _candidates(
             says_grain_hints |= intent.grain_hints
             says_by.update(t for phrase in intent.group_phrases for t in phrase)
             says_change = says_change or intent.change
+            says_compares = says_compares or intent.compares
+            says_reason = says_reason or intent.reason
+            says_units |= intent.units
             if best is None or sim > best.similarity:
                 best = Candidate(
                     sp.cluster,
@@ -847,6 +951,10 @@ def _candidates(
             best.says_grain_hints = frozenset(says_grain_hints)
             best.says_by = frozenset(says_by)
             best.says_change = says_change
+            best.says_compares = says_compares
+            best.says_reason = says_reason
+            best.says_units = frozenset(says_units)
+            best.says_words = frozenset(says_words)
             best.known = known
             out.append(best)
     out.sort(key=lambda c: -c.similarity)
@@ -985,6 +1093,13 @@ def _decide(
         c for c in examined
         if c.failed not in _SKIPPABLE and c.problem and c.similarity > best.similarity + NEAR_TIE
         and c.recall_p >= 0.9
+    ]  # fmt: skip
+    # A closer pair of another cluster that counts something else means the clusters
+    # read the question differently ("genres": of music or of podcasts?).
+    blocking += [
+        c for c in examined
+        if c.failed == "check_counted" and c.cluster != best.cluster
+        and c.similarity > best.similarity
     ]  # fmt: skip
     if blocking:
         return refuse(f"the closest vetted pair does not fit: {blocking[0].problem}")

@@ -74,15 +74,18 @@ def answer_offline(
 
 
 def describe(decided: Match) -> str:
-    """One sentence saying what was answered, e.g. "Adapted the vetted pair '...' for NO."."""
+    """One sentence saying what was answered and what was adapted, e.g.
+    "Adapted the vetted pair '...' for Norway, 2024 ('DE' → 'NO', 2025 → 2024)."."""
     title = decided.phrasing or (decided.pair.questions[0] if decided.pair else "")
     if not decided.substitutions:
         return f"Answered with the vetted pair '{title}'."
-    seen: list[str] = []
-    for change in decided.substitutions:
-        if change.new not in seen:
-            seen.append(change.new.strip("%"))
-    return f"Adapted the vetted pair '{title}' for {', '.join(dict.fromkeys(seen))}."
+    asked = list(
+        dict.fromkeys(change.because for change in decided.substitutions if change.because)
+    )
+    changes = list(dict.fromkeys(f"{c.old} → {c.new}" for c in decided.substitutions))
+    shown = ", ".join(changes[:4]) + (", ..." if len(changes) > 4 else "")
+    target = f" for {', '.join(asked)}" if asked else ""
+    return f"Adapted the vetted pair '{title}'{target} ({shown})."
 
 
 def _refusal(decided: Match) -> Answer:

@@ -34,6 +34,9 @@ MONTHS = [
     "december",
 ]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+PARTS_OF_TIME = frozenset(
+    {"weekend", "weekday", "holiday", "morning", "afternoon", "evening", "night", "overnight"}
+)
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
@@ -404,6 +407,11 @@ class Finder:
         out = []
         for word, start, end in self._word_spans(text):
             low = word.lower()
+            part = low[:-1] if low.endswith("s") else low
+            if part in PARTS_OF_TIME and not _BREAKDOWN_BEFORE.search(text[:start]):
+                # "on weekends", "in the evening": a filter on time, not a breakdown.
+                out.append(Value(word, "period", part, start, end, refs=self._refs(part)))
+                continue
             dated = re.match(r"\s+\d", text[end:]) is not None
             if low in MONTHS and (word[0].isupper() or dated or low not in ("may", "march")):
                 out.append(Value(word, "month", low, start, end, refs=self._refs(low)))
@@ -418,6 +426,11 @@ class Finder:
             raw = m.group(1).replace(",", "")
             kind, norm = classify(raw)
             role = _number_role(text, m.start(), m.end())
+            unit = _TIME_AFTER.match(text[m.end() :])
+            if unit and m.group(0) != m.group(1):  # "the 1st quarter", as "the first quarter"
+                period = f"{norm} {unit.group(0).split()[-1].lower().rstrip('s')}"
+                out.append(Value(m.group(0), "period", period, m.start(), m.end(), "time"))
+                continue
             if kind == "year" and role in ("limit", "time"):
                 kind = "number"
             out.append(Value(m.group(0), kind, norm, m.start(), m.end(), role))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import gc
+import io
 import os
 import re
 import time
@@ -82,6 +83,14 @@ DEFAULT_DIALECT = "duckdb"
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 1500
+# Worker processes and this one take files from a shared queue in chunks of
+# this many (more in a repository so large that the queue would exceed MAX_CHUNKS),
+# so a process that starts late, or shares its core with other work, takes fewer.
+CHUNK_FILES = 32
+MAX_CHUNKS = 2048  # two bytes each: the queue fits one page of a pipe
+# Whether this process parses chunks as well as its workers (tests turn it off
+# to see the workers' results).
+PARENT_TAKES_CHUNKS = True
 # From this many files on, a load leaves its objects to reference counting alone.
 FREEZE_MIN_FILES = 2000
 
@@ -91,10 +100,10 @@ FileResult = tuple[Any, list[Problem]]  # (model object or None, problems)
 # --- reading files -----------------------------------------------------------
 
 
-def read_text(path: Path, rel: str) -> tuple[str | None, list[Problem]]:
+def read_text(path: str | Path, rel: str) -> tuple[str | None, list[Problem]]:
     """A file's text, or None and the problem that prevented reading it."""
     try:
-        data = path.read_bytes()
+        data = _read_bytes(path)
     except IsADirectoryError:
         return None, [_not_a_file(rel)]
     except OSError as exc:
@@ -119,6 +128,21 @@ def read_text(path: Path, rel: str) -> tuple[str | None, list[Problem]]:
     if text.startswith("\ufeff"):  # a byte-order mark some editors write
         text = text[1:]
     return text.replace("\r\n", "\n"), []
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
+def _read_bytes(path: str | Path) -> bytes:
+    # Plain system calls: a file object costs more than reading a small file.
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _not_a_file(rel: str) -> Problem:
@@ -204,12 +228,13 @@ def parse_dataset(text: str, path: str) -> tuple[Dataset | None, list[Problem]]:
     columns = []
     seen: set[str] = set()
     for col, line in values.get("columns", ()):
-        lowered = col["name"].lower()
+        name = col["name"]
+        lowered = name.lower()
         if lowered in seen:
             check.report(
                 line,
                 "duplicate-column",
-                f"column {col['name']!r} is listed twice",
+                f"column {name!r} is listed twice",
                 hint="merge the two entries",
             )
             continue
@@ -217,12 +242,13 @@ def parse_dataset(text: str, path: str) -> tuple[Dataset | None, list[Problem]]:
         # Names, types and synonyms repeat across thousands of manifests:
         # sharing one string each keeps memory and the cache small.
         kind = col.get("type")
+        synonyms = col.get("synonyms")
         columns.append(
             Column(
-                intern(col["name"]),
+                intern(name),
                 None if kind is None else intern(kind),
                 col.get("description"),
-                [intern(s) for s in col.get("synonyms", ())],
+                [] if synonyms is None else list(map(intern, synonyms)),
                 col.get("avoid"),
                 line,
             )
@@ -500,6 +526,9 @@ def _quiet(logger_name: str) -> Iterator[None]:
 
     logger = logging.getLogger(logger_name)
     previous = logger.level
+    if previous >= logging.ERROR:  # already quiet, e.g. around a whole batch of files
+        yield
+        return
     logger.setLevel(logging.ERROR)
     try:
         yield
@@ -507,15 +536,22 @@ def _quiet(logger_name: str) -> Iterator[None]:
         logger.setLevel(previous)
 
 
+_DIALECTS: dict[str, Any] = {}  # name -> sqlglot Dialect; parsing with one keeps no state
+
+
 def check_sql(sql: str, dialect: str) -> tuple[int | None, str, str] | None:
     """(line within ``sql``, code, message) when ``sql`` is not one parseable statement."""
-    import sqlglot  # imported here: the cached path never needs it
+    # Imported here: the cached path never needs sqlglot.
     from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import ParseError, TokenError
 
     try:
+        reader = _DIALECTS.get(dialect)
+        if reader is None:
+            reader = _DIALECTS[dialect] = Dialect.get_or_raise(dialect or None)
         with _quiet("sqlglot"):
-            parsed = sqlglot.parse(sql, read=dialect or None)
+            parsed = reader.parse(sql)
         # A lone `;` (after a comment) parses to a Semicolon node: no statement.
         statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     except ParseError as exc:
@@ -617,18 +653,20 @@ class _Scanner:
     def rel(self, path: str) -> str:
         return Path(os.path.relpath(path, self.root)).as_posix()
 
-    def inside(self, entry: os.DirEntry[str]) -> bool:
+    def inside(self, entry: os.DirEntry[str], path: str | None = None) -> bool:
+        """Whether ``entry`` (at ``path``, when listed by descriptor) stays in the repository."""
         if not entry.is_symlink():
             return True
-        target = os.path.realpath(entry.path)
+        target = os.path.realpath(path or entry.path)
         return target == self.boundary or target.startswith(self.boundary + os.sep)
 
-    def refuse(self, entry: os.DirEntry[str], rel: str) -> Problem:
+    def refuse(self, entry: os.DirEntry[str], rel: str, path: str | None = None) -> Problem:
         return Problem(
             rel,
             None,
             "symlink-outside",
-            f"symlink leads outside the repository ({os.path.realpath(entry.path)}); not read",
+            f"symlink leads outside the repository ({os.path.realpath(path or entry.path)}); "
+            "not read",
             hint="copy the file into the repository or point the link inside it",
         )
 
@@ -692,35 +730,73 @@ class _Scanner:
         self, folder: os.DirEntry[str], folder_rel: str, kind: str, ext: str, found: ClusterFolder
     ) -> None:
         # The loop a warm load spends its scan in: one stat per file, little else.
+        # Listing by descriptor makes each stat a look-up in that folder rather
+        # than a walk of the whole path.
         files = found.files
-        for entry in _scandir(folder.path, found.problems, folder_rel):
-            name = entry.name
-            if name[0] == ".":
-                continue  # .gitkeep and editor files
-            rel = f"{folder_rel}/{name}"
-            if entry.is_symlink() and not self.inside(entry):
-                found.problems.append(self.refuse(entry, rel))
-            elif not name.endswith(ext):
-                found.problems.append(
-                    Problem(
-                        rel,
-                        None,
-                        "unknown-file",
-                        f"not read: {folder.name}/ holds *{ext} files",
-                        hint=None if entry.is_dir() else f"rename it to end in {ext}",
-                        severity="warning",
-                    )
+        path = folder.path
+        fd = None
+        if _SCANDIR_FD:
+            try:
+                fd = os.open(path, _DIRECTORY_FLAGS)
+            except OSError as exc:
+                message = f"cannot list: {exc.strerror or exc}"
+                found.problems.append(Problem(folder_rel, None, "unreadable", message))
+                return
+        try:
+            for entry in _scandir(path if fd is None else fd, found.problems, folder_rel):
+                name = entry.name
+                if name[0] == ".":
+                    continue  # .gitkeep and editor files
+                rel = f"{folder_rel}/{name}"
+                if name.endswith(ext) and not entry.is_symlink() and not entry.is_dir():
+                    try:
+                        stat = entry.stat()
+                    except OSError as exc:  # a race with a delete
+                        message = f"cannot read: {exc.strerror or exc}"
+                        found.problems.append(Problem(rel, None, "unreadable", message))
+                        continue
+                    files.append(SourceFile(rel, kind, stat.st_size, stat.st_mtime_ns))
+                else:
+                    full = os.path.join(path, name)
+                    self.odd_entry(entry, full, rel, folder.name, kind, ext, found)
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def odd_entry(
+        self,
+        entry: os.DirEntry[str],
+        path: str,
+        rel: str,
+        folder_name: str,
+        kind: str,
+        ext: str,
+        found: ClusterFolder,
+    ) -> None:
+        """A subfolder entry that is not a plain file with the right extension."""
+        if entry.is_symlink() and not self.inside(entry, path):
+            found.problems.append(self.refuse(entry, rel, path))
+        elif not entry.name.endswith(ext):
+            found.problems.append(
+                Problem(
+                    rel,
+                    None,
+                    "unknown-file",
+                    f"not read: {folder_name}/ holds *{ext} files",
+                    hint=None if entry.is_dir() else f"rename it to end in {ext}",
+                    severity="warning",
                 )
-            elif entry.is_dir():
-                found.problems.append(_not_a_file(rel))
-            else:
-                try:
-                    stat = entry.stat()
-                except OSError as exc:  # a dangling symlink, a race with a delete
-                    message = f"cannot read: {exc.strerror or exc}"
-                    found.problems.append(Problem(rel, None, "unreadable", message))
-                    continue
-                files.append(SourceFile(rel, kind, stat.st_size, stat.st_mtime_ns))
+            )
+        elif entry.is_dir():
+            found.problems.append(_not_a_file(rel))
+        else:
+            try:
+                stat = entry.stat()
+            except OSError as exc:  # a dangling symlink, a race with a delete
+                message = f"cannot read: {exc.strerror or exc}"
+                found.problems.append(Problem(rel, None, "unreadable", message))
+                return
+            found.files.append(SourceFile(rel, kind, stat.st_size, stat.st_mtime_ns))
 
     def source(
         self, entry: os.DirEntry[str], rel: str, kind: str, problems: list[Problem]
@@ -733,9 +809,13 @@ class _Scanner:
         return SourceFile(rel, kind, stat.st_size, stat.st_mtime_ns)
 
 
-def _scandir(path: str, problems: list[Problem], rel: str) -> list[os.DirEntry[str]]:
+_SCANDIR_FD = os.scandir in os.supports_fd
+_DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+
+
+def _scandir(path: str | int, problems: list[Problem], rel: str) -> list[os.DirEntry[str]]:
     try:
-        with os.scandir(path) as listing:
+        with os.scandir(path) as listing:  # type: ignore[type-var]
             entries = list(listing)
     except OSError as exc:
         problems.append(Problem(rel, None, "unreadable", f"cannot list: {exc.strerror or exc}"))
@@ -765,7 +845,7 @@ def _parse_file(root: str, rel: str, kind: str, dialect: str) -> FileResult:
 
 
 def _parse_file_unguarded(root: str, rel: str, kind: str, dialect: str) -> FileResult:
-    text, problems = read_text(Path(root, rel), rel)
+    text, problems = read_text(os.path.join(root, rel), rel)
     if text is None:
         return None, problems
     if kind == "pair":
@@ -782,69 +862,119 @@ def _parse_file_unguarded(root: str, rel: str, kind: str, dialect: str) -> FileR
 
 
 def _parse_many(root: str, jobs: list[Job]) -> list[FileResult]:
-    return [_parse_file(root, rel, kind, dialect) for rel, kind, dialect in jobs]
+    with _quiet("sqlglot"):
+        return [_parse_file(root, rel, kind, dialect) for rel, kind, dialect in jobs]
 
 
 def _worker() -> None:
-    """Entry point of a worker process: jobs in on stdin, results out on stdout."""
+    """Entry point of a worker process (see :func:`_parse_parallel`)."""
     import pickle
     import sys
 
-    root, jobs = pickle.load(sys.stdin.buffer)
+    stdout = sys.stdout.buffer
+    root, jobs, size, queue = pickle.load(sys.stdin.buffer)
+    if any(kind == "pair" or kind == "candidate" for _, kind, _ in jobs):
+        import sqlglot  # noqa: F401  (before the first chunk, not in the middle of it)
     with _gc_paused():
-        results = _parse_many(root, jobs)
-    cache_format.dump(results, sys.stdout.buffer)
-    sys.stdout.buffer.flush()
+        for start in _chunks(queue, size):
+            cache_format.dump((start, _parse_many(root, jobs[start : start + size])), stdout)
+            stdout.flush()
+
+
+def _chunks(queue: int, size: int) -> Iterator[int]:
+    """Take chunk numbers from ``queue`` until it is empty; yields the first job of each."""
+    while True:
+        record = os.read(queue, 2)  # every process reads whole records: see _parse_parallel
+        if not record:
+            return
+        yield int.from_bytes(record, "little") * size
 
 
 def _parse_all(root: str, jobs: list[Job], workers: int) -> list[FileResult]:
     """Parse results of ``jobs``, in order."""
-    if workers > 1 and len(jobs) >= PARALLEL_MIN_FILES:
+    if workers > 1 and len(jobs) >= PARALLEL_MIN_FILES and os.name == "posix":
         with contextlib.suppress(Exception):  # no processes here, a worker died: go on alone
             return _parse_parallel(root, jobs, workers)
     return _parse_many(root, jobs)
 
 
 def _parse_parallel(root: str, jobs: list[Job], workers: int) -> list[FileResult]:
+    """Parse ``jobs`` in this process and ``workers - 1`` others, sharing one queue.
+
+    The queue is a pipe of chunk numbers, filled before anyone reads it; each
+    process reads one number at a time (reads of a record this small are
+    atomic) and parses that chunk, until the pipe is empty. This process takes
+    chunks too, and a worker that is still starting takes fewer: no process
+    waits for another's share. Workers send each chunk's results back as soon
+    as it is parsed, pickled in the cache's form; a thread per worker collects
+    them, so a worker never waits for this process to read.
+    """
     # Plain subprocesses rather than multiprocessing: spawn re-imports the
     # caller's __main__ (a script without a main guard would run again in each
-    # worker) and fork is unsafe once a driver has started threads. Round-robin
-    # shares mix file kinds, so the processes finish at about the same time.
+    # worker) and fork is unsafe once a driver has started threads.
     import pickle
     import subprocess
     import sys
+    import threading
 
     import vedder
 
-    shares = [jobs[i::workers] for i in range(workers)]
+    size = max(CHUNK_FILES, -(-len(jobs) // MAX_CHUNKS))
+    count = -(-len(jobs) // size)
+    queue, fill = os.pipe()
+    try:
+        # At most one page, so the write completes at once.
+        os.write(fill, b"".join(i.to_bytes(2, "little") for i in range(count)))
+    finally:
+        os.close(fill)
     env = dict(os.environ)
     package_parent = str(Path(vedder.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
     command = [sys.executable, "-c", "from vedder.cluster.load import _worker; _worker()"]
-    children = [
-        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        for _ in shares[1:]
-    ]
+    payload = pickle.dumps((root, jobs, size, queue), protocol=pickle.HIGHEST_PROTOCOL)
+    children: list[subprocess.Popen[bytes]] = []
+    outputs: list[list[bytes]] = []
+    threads = []
+    results: list[FileResult | None] = [None] * len(jobs)
     try:
-        for child, share in zip(children, shares[1:], strict=True):
-            assert child.stdin is not None
-            pickle.dump((root, share), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            child.stdin.close()
-        parts = [_parse_many(root, shares[0])]  # this process takes the first share
-        for child in children:
-            assert child.stdout is not None
-            parts.append(cache_format.load(child.stdout))
-            if child.wait() != 0:
+        for _ in range(workers - 1):
+            child = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, pass_fds=(queue,)
+            )
+            children.append(child)
+            outputs.append([])
+            thread = threading.Thread(target=_exchange, args=(child, payload, outputs[-1]))
+            thread.start()
+            threads.append(thread)
+        if PARENT_TAKES_CHUNKS:
+            for start in _chunks(queue, size):
+                results[start : start + size] = _parse_many(root, jobs[start : start + size])
+        for thread in threads:
+            thread.join()
+        for child, output in zip(children, outputs, strict=True):
+            if child.wait() != 0 or len(output) != 1:
                 raise RuntimeError("a load worker failed")
+            stream = io.BytesIO(output[0])
+            while stream.tell() < len(output[0]):
+                start, part = cache_format.load(stream)
+                results[start : start + len(part)] = part
     finally:
+        os.close(queue)
         for child in children:
             if child.poll() is None:
                 child.kill()
                 child.wait()
-    results: list[FileResult] = [(None, [])] * len(jobs)
-    for i, part in enumerate(parts):
-        results[i::workers] = part
-    return results
+    if any(result is None for result in results):
+        raise RuntimeError("a chunk of files was not parsed")
+    return results  # type: ignore[return-value]
+
+
+def _exchange(child: Any, payload: bytes, output: list[bytes]) -> None:
+    """Send a worker its jobs, then collect everything it writes until it exits."""
+    with contextlib.suppress(OSError):  # a worker that died early: the caller sees it
+        child.stdin.write(payload)
+        child.stdin.close()
+        output.append(child.stdout.read())
 
 
 def _default_workers() -> int:

@@ -53,7 +53,7 @@ class Owners:
     contacts: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Column:
     name: str
     type: str | None = None
@@ -94,14 +94,14 @@ class Dataset:
         return next((c for c in self.columns if c.name.lower() == lowered), None)
 
 
-@dataclass
+@dataclass(slots=True)
 class ValueShare:
     value: Any
     count: int
     share: float  # of all rows, nulls included
 
 
-@dataclass
+@dataclass(slots=True)
 class ColumnProfile:
     name: str
     type: str | None = None

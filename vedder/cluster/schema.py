@@ -229,31 +229,31 @@ _INVALID: Any = object()
 
 
 def _simple_item(item: Any, shape: Shape) -> dict[str, Any] | None:
-    """The checked values of a list item that has nothing to report, or None.
+    """The item itself when it is a mapping with nothing to report, else None.
 
     Thousands of columns per repository are plain text keys; this answers for
-    them without building messages, and defers anything else to the full check.
+    them without building messages or copying them (lists stay the reader's
+    :class:`Seq`), and defers anything else to the full check.
     """
     if type(item) is not Map or item.duplicates:
         return None
     fields = shape.fields
-    out: dict[str, Any] = {}
     for key, raw in item.items():
         kind = fields.get(key)
         if kind == STR:
             if type(raw) is not str:
                 return None
-            out[key] = raw
         elif kind == STR_LIST:
-            if type(raw) is not Seq or any(type(x) is not str for x in raw):
+            if type(raw) is not Seq or (raw and set(map(type, raw)) != _ONLY_TEXT):
                 return None
-            out[key] = list(raw)
         else:
             return None
-    for key in shape.required:
-        if key not in out:
-            return None
-    return out
+    if not shape.required <= item.keys():
+        return None
+    return item
+
+
+_ONLY_TEXT = {str}
 
 
 def describe(value: Any) -> str:

@@ -22,8 +22,11 @@ Two readers produce the same result:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import re
+from itertools import compress
+from itertools import count as numbered_from
 from typing import Any
 
 import yaml
@@ -75,6 +78,13 @@ class Seq(list):  # type: ignore[type-arg,unused-ignore]
         self.lines.append(line)
 
 
+# The fast reader makes its Map and Seq objects with these and sets the
+# attributes itself: running ``__init__`` for each of the hundreds of thousands
+# of mappings in a large repository is a measurable part of reading it.
+_new_map = dict.__new__
+_new_seq = list.__new__
+
+
 def load_yaml(text: str, *, first_line: int = 1) -> Any:
     """Parse one YAML document into :class:`Map`, :class:`Seq` and scalars.
 
@@ -107,17 +117,19 @@ class _BadScalar(Exception):
 
 
 # Characters the fast reader leaves to PyYAML: tabs (indentation rules), other
-# line breaks, a byte-order mark, and anything PyYAML's reader refuses. The
-# full pattern takes milliseconds to compile, so ASCII text (nearly every
-# file) is checked with a small one and the full one is built on first need.
-_ASCII_LEAVE_TO_PYYAML = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
+# line breaks, a byte-order mark, and anything PyYAML's reader refuses. In
+# ASCII text (nearly every file) those are the control characters other than
+# the newline, found fastest by deleting them from the encoded text; the full
+# pattern takes milliseconds to compile and is built on first need.
+_ASCII_LEAVE_TO_PYYAML = bytes([*range(0x0A), *range(0x0B, 0x20), 0x7F])
 _LEAVE_TO_PYYAML: re.Pattern[str] | None = None
 
 
 def _outside_subset(text: str) -> bool:
     global _LEAVE_TO_PYYAML
     if text.isascii():
-        return _ASCII_LEAVE_TO_PYYAML.search(text) is not None
+        data = text.encode("ascii")
+        return len(data.translate(None, _ASCII_LEAVE_TO_PYYAML)) != len(data)
     if _LEAVE_TO_PYYAML is None:
         _LEAVE_TO_PYYAML = re.compile(
             "[^\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
@@ -148,6 +160,18 @@ _CONSTRUCTOR = SafeConstructor()
 
 _PLAIN: dict[str, Any] = {}  # text -> value; every value here is immutable
 _PLAIN_LIMIT = 200_000
+_PLAIN_CACHED_LENGTH = 64
+# Whole `key: value` lines whose value is a short scalar -> (key, value). Such
+# lines (`type: VARCHAR`, `- name: user_id`) repeat across the files of a
+# repository, and one look-up replaces splitting and resolving them.
+_LINES: dict[str, tuple[Any, Any]] = {}
+# First characters of plain scalars that no implicit resolver looks at: such a
+# scalar is always text.
+_TEXT_ONLY = (
+    frozenset(map(chr, range(32, 127))) - set(_RESOLVERS)
+    if None not in _RESOLVERS
+    else frozenset()
+)
 _MISSING: Any = object()
 # First characters of an inline value that need more than the plain-scalar path.
 _NOT_SIMPLE = frozenset("'\"[{#&*!|>%@`,]}?:-")
@@ -170,37 +194,62 @@ def _resolve_plain(value: str) -> Any:
         result = SafeConstructor.yaml_constructors[tag](_CONSTRUCTOR, ScalarNode(tag, value))
     else:
         raise _Unsupported
-    if len(value) <= 64:  # short values repeat (types, names, flags); prose does not
+    if len(value) <= _PLAIN_CACHED_LENGTH:  # short values repeat (types, names); prose does not
         if len(_PLAIN) >= _PLAIN_LIMIT:
             _PLAIN.clear()
         _PLAIN[value] = result
     return result
 
 
+# Raw line -> (indent, content without the indentation and trailing spaces),
+# or () for a blank or comment line. Lines repeat across the files of a
+# repository (`    type: VARCHAR`), so most are looked up rather than measured.
+_LAYOUT: dict[str, tuple[int, str] | tuple[()]] = {}
+_LAYOUT_CACHED_LENGTH = 120
+
+
+def _layout(raw: str) -> tuple[int, str] | tuple[()]:
+    content = raw.lstrip(" ")
+    if not content or content[0] == "#":
+        layout: tuple[int, str] | tuple[()] = ()
+    else:
+        indent = len(raw) - len(content)
+        if (
+            indent == 0
+            and content[0] in "-.%"
+            and (content.startswith(("---", "...")) or content[0] == "%")
+        ):
+            raise _Unsupported  # document markers and directives
+        layout = (indent, content.rstrip(" "))
+    if len(raw) <= _LAYOUT_CACHED_LENGTH:
+        if len(_LAYOUT) >= _PLAIN_LIMIT:
+            _LAYOUT.clear()
+        _LAYOUT[raw] = layout
+    return layout
+
+
 class _FastReader:
     def __init__(self, text: str, offset: int) -> None:
         if _outside_subset(text):
             raise _Unsupported
-        lines: list[tuple[int, str, int]] = []  # (indent, content, file line)
-        for number, raw in enumerate(text.split("\n"), start=offset + 1):
-            content = raw.lstrip(" ")
-            if not content or content[0] == "#":
-                continue
-            indent = len(raw) - len(content)
-            if (
-                indent == 0
-                and content[0] in "-.%"
-                and (content.startswith(("---", "...")) or content[0] == "%")
-            ):
-                raise _Unsupported  # document markers and directives
-            lines.append((indent, content.rstrip(" "), number))
-        self.lines = lines
+        raw = text.split("\n")
+        layouts: list[Any] = list(map(_LAYOUT.get, raw))
+        if None in layouts:  # lines not seen before
+            at = 0
+            with contextlib.suppress(ValueError):  # index() found no more
+                while True:
+                    at = layouts.index(None, at)
+                    layouts[at] = _layout(raw[at])
+                    at += 1
+        # Blank and comment lines (an empty layout) are dropped.
+        self.lines: list[tuple[int, str]] = list(compress(layouts, layouts))  # (indent, content)
+        self.numbers: list[int] = list(compress(numbered_from(offset + 1), layouts))  # file lines
         self.pos = 0
 
     def document(self) -> Any:
         if not self.lines:
             return None
-        indent, content, _ = self.lines[0]
+        indent, content = self.lines[0]
         if not (_is_item(content) or _split_key(content)):
             raise _Unsupported  # a bare scalar document
         value = self.block(indent)
@@ -216,41 +265,98 @@ class _FastReader:
             return self.mapping(indent)
         raise _Unsupported  # a scalar on its own line, possibly spanning several
 
-    def mapping(self, indent: int) -> Map:
-        # The hot loop of a load: plain `key: value` lines are handled inline.
+    def mapping(self, indent: int, first: str | None = None) -> Map:
+        """The block mapping at ``indent``; ``first`` is the text of its first
+        line when that follows a dash (``- key: value``).
+
+        The hot loop of a load. A line whose value is a short scalar is looked
+        up whole in ``_LINES`` (names, types and flags repeat across files);
+        other lines have their key split off and the common values (plain,
+        quoted, a simple ``[a, b]`` list) are read inline, the rest by
+        :meth:`value`.
+        """
         lines = self.lines
+        numbers = self.numbers
         count = len(lines)
         pos = self.pos
-        result = Map(lines[pos][2])
-        key_lines = result.lines
-        split_key = _split_key
-        plain = _PLAIN
+        result = _new_map(Map)
+        result.line = numbers[pos]
+        result.lines = key_lines = {}
+        result.duplicates = []
+        known = _LINES
         while pos < count:
-            at, content, number = lines[pos]
-            if at != indent:
+            at, content = lines[pos]
+            number = numbers[pos]
+            if first is not None:
+                content = first
+                first = None
+            elif at != indent:
                 if at < indent:
                     break
                 raise _Unsupported
-            pair = split_key(content)
-            if pair is None:
-                raise _Unsupported
-            key, rest = pair
             pos += 1
-            if (
-                rest
-                and rest[0] not in _NOT_SIMPLE
-                and (pos == count or lines[pos][0] <= indent)
-                and " #" not in rest
-                and ": " not in rest
-                and rest[-1] != ":"
-            ):
-                value = plain.get(rest, _MISSING)
-                if value is _MISSING:
-                    value = _build_plain(rest, number)
+            # A deeper next line would continue this line's value.
+            alone = pos == count or lines[pos][0] <= indent
+            hit = known.get(content) if alone else None
+            if hit is not None:
+                key, value = hit
             else:
-                self.pos = pos
-                value = self.value(indent, rest or "", number)
-                pos = self.pos
+                colon = content.find(": ")
+                if colon > 0:
+                    text = content[:colon]
+                    rest = content[colon + 2 :]  # not empty: the line is right-stripped
+                    if rest[0] == " ":
+                        rest = rest.lstrip(" ")
+                elif content[-1] == ":" and len(content) > 1:
+                    text = content[:-1]
+                    rest = ""
+                else:
+                    raise _Unsupported
+                key = _KEYS.get(text, _MISSING)
+                if key is _MISSING:
+                    key = _new_key(text)
+                if key is None:
+                    raise _Unsupported
+                value = _MISSING
+                if alone and rest:
+                    head = rest[0]
+                    if head not in _NOT_SIMPLE:
+                        if " #" not in rest and ": " not in rest and rest[-1] != ":":
+                            value = _PLAIN.get(rest, _MISSING)
+                            if value is _MISSING:
+                                if head in _TEXT_ONLY and len(rest) > _PLAIN_CACHED_LENGTH:
+                                    value = rest  # prose: nothing to resolve
+                                else:
+                                    value = _build_plain(rest, number)
+                    elif head == "'":
+                        if rest[-1] == "'" and len(rest) > 1 and rest.count("'") == 2:
+                            value = rest[1:-1]
+                    elif head == '"':
+                        if (
+                            rest[-1] == '"'
+                            and len(rest) > 1
+                            and rest.count('"') == 2
+                            and "\\" not in rest
+                        ):
+                            value = rest[1:-1]
+                    elif (
+                        head == "["
+                        and rest[-1] == "]"
+                        and not _FLOW_SPECIAL.search(rest, 1, len(rest) - 1)
+                    ):
+                        value = _simple_list(rest, number)  # a new list each time: not kept
+                    if (
+                        value is not _MISSING
+                        and head != "["
+                        and len(rest) <= _PLAIN_CACHED_LENGTH
+                    ):
+                        if len(known) >= _PLAIN_LIMIT:
+                            known.clear()
+                        known[content] = (key, value)
+                if value is _MISSING:
+                    self.pos = pos
+                    value = self.value(indent, rest, number)
+                    pos = self.pos
             if key in result:
                 result.duplicates.append((key, number))
             result[key] = value
@@ -260,36 +366,43 @@ class _FastReader:
 
     def sequence(self, indent: int) -> Seq:
         lines = self.lines
-        result = Seq(lines[self.pos][2])
-        while self.pos < len(lines):
-            at, content, number = lines[self.pos]
-            if at < indent:
-                break
-            if at > indent:
+        numbers = self.numbers
+        count = len(lines)
+        result = _new_seq(Seq)
+        result.line = numbers[self.pos]
+        result.lines = item_lines = []
+        add_item = result.append
+        add_line = item_lines.append
+        while self.pos < count:
+            at, content = lines[self.pos]
+            number = numbers[self.pos]
+            if at != indent:
+                if at < indent:
+                    break
                 raise _Unsupported
-            if not _is_item(content):
-                break  # a compact sequence under a key ends at the next key
+            if content[0] != "-" or (len(content) > 1 and content[1] != " "):
+                break  # not an item: a compact sequence under a key ends at the next key
             rest = content[1:].lstrip(" ")
             if not rest or rest[0] == "#":
                 self.pos += 1
-                if self.pos < len(lines) and lines[self.pos][0] > indent:
+                if self.pos < count and lines[self.pos][0] > indent:
                     item = self.block(lines[self.pos][0])
                 else:
                     item = None
-            elif _split_key(rest):
-                # A mapping starts on the dash line: read it as if it started
-                # on its own line at the column after "- ".
-                inner = indent + len(content) - len(rest)
-                lines[self.pos] = (inner, rest, number)
-                item = self.mapping(inner)
-            elif _is_item(rest):
-                inner = indent + len(content) - len(rest)
-                lines[self.pos] = (inner, rest, number)
-                item = self.sequence(inner)
             else:
-                self.pos += 1
-                item = self.inline(rest, indent, number)
-            result.add(item, number)
+                if rest in _LINES or _split_key(rest) is not None:
+                    # A mapping starts on the dash line: read it as if it started
+                    # on its own line at the column after "- ".
+                    item = self.mapping(indent + len(content) - len(rest), rest)
+                elif rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
+                    inner = indent + len(content) - len(rest)
+                    lines[self.pos] = (inner, rest)
+                    item = self.sequence(inner)
+                else:
+                    self.pos += 1
+                    item = self.inline(rest, indent, number)
+            add_item(item)
+            add_line(number)
         return result
 
     def value(self, indent: int, rest: str, number: int) -> Any:
@@ -297,7 +410,7 @@ class _FastReader:
         if not rest or rest[0] == "#":
             lines = self.lines
             if self.pos < len(lines):
-                at, content, _ = lines[self.pos]
+                at, content = lines[self.pos]
                 if at > indent:
                     return self.block(at)
                 if at == indent and _is_item(content):
@@ -331,15 +444,20 @@ class _FastReader:
 
 def _simple_list(text: str, number: int) -> Seq:
     """``[a, b, 3]``: plain scalars only (the caller checked), e.g. synonyms and tags."""
-    result = Seq(number)
+    result = _new_seq(Seq)
+    result.line = number
     inner = text[1:-1]
     if inner.strip(" "):
+        plain = _PLAIN
         for part in inner.split(","):
             item = part.strip(" ")
             if not item or item[0] in _NOT_SIMPLE:
                 raise _Unsupported  # empty entries, `-x`, `?x`: the general reader decides
-            result.append(_build_plain(item, number))
+            value = plain.get(item, _MISSING)
+            result.append(_build_plain(item, number) if value is _MISSING else value)
         result.lines = [number] * len(result)
+    else:
+        result.lines = []
     return result
 
 
@@ -358,7 +476,8 @@ def _split_key(content: str) -> tuple[str, str] | None:
 
     Cheaper than a regular expression per line: the text before the first
     ": " is looked up in a table of keys already seen (they repeat in every
-    file), and only new ones are checked.
+    file), and only new ones are checked. :meth:`_FastReader.mapping` repeats
+    this inline.
     """
     colon = content.find(": ")
     if colon > 0:
@@ -369,14 +488,20 @@ def _split_key(content: str) -> tuple[str, str] | None:
         return None
     key = _KEYS.get(text, _MISSING)
     if key is _MISSING:
-        stripped = text.rstrip(" ")
-        key = _resolve_plain(stripped) if _KEY_TEXT.fullmatch(stripped) else None
-        if not isinstance(key, str):
-            key = None  # `1:`, `yes:`: PyYAML applies its rules for such keys
-        if len(_KEYS) >= _PLAIN_LIMIT:
-            _KEYS.clear()
-        _KEYS[text] = key
+        key = _new_key(text)
     return None if key is None else (key, rest)
+
+
+def _new_key(text: str) -> Any:
+    """The key ``text`` (what precedes ": ") stands for, or None; remembered in ``_KEYS``."""
+    stripped = text.rstrip(" ")
+    key = _resolve_plain(stripped) if _KEY_TEXT.fullmatch(stripped) else None
+    if not isinstance(key, str):
+        key = None  # `1:`, `yes:`: PyYAML applies its rules for such keys
+    if len(_KEYS) >= _PLAIN_LIMIT:
+        _KEYS.clear()
+    _KEYS[text] = key
+    return key
 
 
 def _is_item(content: str) -> bool:
