@@ -93,10 +93,51 @@ _COMPARE_LT = re.compile(
     r"\b(fewer|less|lower|smaller|under|below|at_most|or less|or fewer|up to|maximum of)\b"
     r"(?= (than|\d|[a-z]+ \d|one|two|three|four|five|a |an ))|<"
 )
+# "The top artist" asks for one: a pair that lists the top ten answers with its first row.
+_SINGLE_TOP = re.compile(
+    r"\bthe\s+(?:single\s+)?(?:top|bottom|best|worst|biggest|largest|smallest|highest|lowest|"
+    r"(?:most|least)\s+[a-z]+(?:-[a-z]+)?)\s+([a-z]+)\b"
+)
+# "Including skips" widens what a pair may deliberately leave out.
+_INCLUDING = re.compile(r"\b(including|inclusive of|incl)\b")
+# Words for opposite things. A question that says one side while the pair's words
+# say only the other asks the opposite question ("success rate" of a failure-rate pair).
+OPPOSITES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
+    (
+        frozenset({"success", "successes", "successful", "succeed", "succeeded", "succeeds"}),
+        frozenset({"failure", "failures", "fail", "failed", "fails", "failing", "unsuccessful",
+                   "declined"}),
+    ),
+    (
+        frozenset({"start", "started", "starts", "begin", "began", "begun", "beginning",
+                   "create", "created", "join", "joined", "open", "opened", "launch",
+                   "launched", "signup", "signups"}),
+        frozenset({"end", "ended", "ends", "finish", "finished", "stop", "stopped", "close",
+                   "closed", "delete", "deleted", "leave", "left", "churn", "churned",
+                   "cancel", "cancelled", "canceled", "quit", "lost", "lose"}),
+    ),
+    (
+        frozenset({"follow", "followed", "follows", "follower", "followers"}),
+        frozenset({"unfollow", "unfollowed", "unfollows"}),
+    ),
+    (frozenset({"active"}), frozenset({"inactive"})),
+    (frozenset({"paid", "paying"}), frozenset({"unpaid", "nonpaying"})),
+    (frozenset({"gain", "gained", "gains", "won", "win", "wins"}),
+     frozenset({"loss", "losses", "lost", "lose", "loses"})),
+)  # fmt: skip
 # "Why" asks for reasons: a pair that counts or sums does not give them.
 _REASON = re.compile(r"^\s*why\b|\bwhy (?:did|do|does|are|were|is|was)\b|\breasons?\b")
 # Units an amount is measured in: minutes are not hours. "30 seconds" is a value.
-_UNIT = re.compile(r"\b(milliseconds|ms|seconds|minutes|hours|days)\b")
+_UNIT = re.compile(
+    r"\b(milliseconds|ms|seconds|minutes|hours|days|dollars?|usd|euros?|eur|pounds?|gbp|"
+    r"kronor|krona|krone|sek|nok|dkk|reais|brl|pesos?|mxn|yen|jpy|cents?)\b|([$€£¥])"
+)
+_UNIT_NAMES = {
+    "ms": "milliseconds", "dollar": "usd", "dollars": "usd", "$": "usd", "euro": "eur",
+    "euros": "eur", "€": "eur", "pound": "gbp", "pounds": "gbp", "£": "gbp", "kronor": "sek",
+    "krona": "sek", "krone": "nok", "reais": "brl", "peso": "mxn", "pesos": "mxn", "yen": "jpy",
+    "¥": "jpy", "cent": "cents",
+}  # fmt: skip
 _NUMBER_BEFORE = re.compile(
     r"(\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|"
     r"sixty|hundred|few|several|last|past|next|previous))\s*$"
@@ -105,13 +146,15 @@ _NUMBER_BEFORE = re.compile(
 # quantities set against each other. A pair that gives one figure answers neither.
 _GROWTH = re.compile(
     r"\b(growth|grow|grows|grew|grown|growing|change|changed|changes|changing|increas\w*|"
-    r"decreas\w*|declin\w*|dropped|drops|rise|rises|rose|delta|year over year|yoy|trend|"
-    r"trends|trending|evolv\w*|evolution)\b"
+    r"decreas\w*|decline|declines|declining|dropped|drops|rise|rises|rose|delta|year over year|"
+    r"yoy|trend|trends|trending|evolv\w*|evolution)\b"
 )
 _COMPARISON = re.compile(r"\b(difference|compare|compared|comparing|comparison|versus|vs)\b")
 _RELATIVE_TIME = re.compile(
     r"\b(last|past|previous|prior|recent|next|coming)\s+(\d+\s+|\w+\s+)?"
     r"(calendar\s+|full\s+|iso\s+)?(days?|weeks?|months?|years?|quarters?|hours?)\b|"
+    r"\bwithin\s+(?:a|an|one|the first|the same|\d+)\s+(?:\w+\s+)?"
+    r"(days?|weeks?|months?|years?|hours?)\b|"
     r"\b(today|yesterday|tomorrow|currently|current date|this (week|month|year|quarter)|"
     r"ago|so far|to date|year to date|since)\b"
 )
@@ -170,6 +213,7 @@ _RANK_TRIGGER = re.compile(
     r"\b(?:most|fewest|least|(?:to|and) (?:the )?(?:lowest|highest|smallest|largest))\s+"
     r"(?:the\s+)?([a-z][\w'-]*)"
 )
+_RANK_VERB = re.compile(r"\b(?:most|least|fewest)\s+([a-z]+ed)\b")  # "most streamed"
 _RANK_MEASURE = re.compile(r"\bby\s+(?:(?:unique|distinct|active|total|new)\s+)?([a-z][\w'-]*)")
 IRREGULAR_PLURALS = frozenset({"people", "persons", "children", "men", "women", "staff"})
 # Counting these counts distinct people, never the rows of an event table.
@@ -250,12 +294,57 @@ def qualifiers(low: str) -> tuple[tuple[str, str], ...]:
     )  # fmt: skip
 
 
+def single_top(low: str) -> str:
+    """ "the top artist" when a question asks for the one top item (not "the top artists")."""
+    from vedder.retrieve import INTENT_WORDS, STOPWORDS
+
+    if re.search(r"\bto (?:the )?(?:lowest|highest|least|most|worst|best)\b", low):
+        return ""  # "from the highest to the lowest" orders
+    for m in _SINGLE_TOP.finditer(low):
+        word = m.group(1)
+        if _plural(word) or word in STOPWORDS or word in INTENT_WORDS or word in _NOT_COUNTED:
+            continue  # "the largest number of", "the highest average", "the top artists"
+        if word != "x":
+            return m.group(0)
+    return ""
+
+
+_PERIOD_WORDS = re.compile(
+    r"\b(last|past|previous|prior|recent|within|next|coming|this|yesterday|tomorrow)\b"
+)
+_PERIOD_UNIT = re.compile(r"\b(hour|day|week|month|quarter|year)s?\b")
+
+
+def relative_periods(low: str) -> frozenset[str]:
+    """The relative periods a question names, as direction and unit: "last 7 days" ->
+    "back day" (the number is a value, judged apart), "next quarter" -> "ahead quarter".
+    Anchors ("today", "so far", "since") do not change which period it is."""
+    found = set()
+    for m in _RELATIVE_TIME.finditer(low):
+        text = m.group(0)
+        word = _PERIOD_WORDS.search(text)
+        unit = _PERIOD_UNIT.search(text)
+        if word is None:
+            continue
+        if word.group(1) in ("yesterday", "tomorrow"):
+            found.add(("ahead" if word.group(1) == "tomorrow" else "back") + " day")
+        elif unit is not None:
+            direction = {"next": "ahead", "coming": "ahead", "this": "this"}.get(
+                word.group(1), "back"
+            )
+            found.add(f"{direction} {unit.group(1)}")
+    return frozenset(found)
+
+
 def units(low: str) -> frozenset[str]:
     """Units an amount is asked in ("how many hours", "in minutes"), not "30 seconds"."""
     found = set()
     for m in _UNIT.finditer(low):
+        if m.group(2) and re.match(r"\s*\d", low[m.end() :]):
+            continue  # "$5" is a value
         if not _NUMBER_BEFORE.search(low[: m.start()]):
-            found.add({"ms": "milliseconds"}.get(m.group(1), m.group(1)))
+            unit = m.group(1) or m.group(2)
+            found.add(_UNIT_NAMES.get(unit, unit))
     return frozenset(found)
 
 
@@ -322,10 +411,11 @@ class Intent:
     negated: bool = False
     comparisons: frozenset[str] = frozenset()  # "gt", "lt"
     relative_time: bool = False
+    relative_periods: frozenset[str] = frozenset()  # "last days", "today", "within week"
     single: bool = False  # asks for one item: "which country has the most ..."
     group_heads: frozenset[str] = frozenset()  # what a breakdown is by: "country", "month"
     group_phrases: tuple[tuple[str, ...], ...] = ()  # the terms of each "by/per/each ..." phrase
-    by_phrases: tuple[tuple[str, ...], ...] = ()  # ... and of those read as agents or orderings
+    by_phrases: tuple[tuple[str, ...], ...] = ()  # ... of every such phrase, agents included
     grains: frozenset[str] = frozenset()  # calendar units said outright: "by month", "each week"
     grain_hints: frozenset[str] = frozenset()  # "monthly", "which month": units hinted at
     counted: tuple[str, ...] = ()  # the nouns it counts, as written: "listeners", "streams"
@@ -335,6 +425,9 @@ class Intent:
     reason: bool = False  # asks why
     units: frozenset[str] = frozenset()  # units an amount is asked in: "hours", "minutes"
     qualifiers: tuple[tuple[str, str], ...] = ()  # ("repeat", "listeners"): word, noun it narrows
+    single_top: str = ""  # "the top artist": one item asked for, without a number
+    ranked_by: tuple[str, ...] = ()  # what a ranking is by, said as a verb: "streamed"
+    including: bool = False  # widens: "including skips"
 
 
 def group_phrases(
@@ -419,6 +512,7 @@ def read_intent(question: str, *, values: list[tuple[int, int]] | None = None) -
             name for name, rx in (("gt", _COMPARE_GT), ("lt", _COMPARE_LT)) if rx.search(low)
         ),
         relative_time=bool(_RELATIVE_TIME.search(low)),
+        relative_periods=relative_periods(low),
         group_heads=group_heads(low) if grouped else frozenset(),
         group_phrases=group_phrases(low, by_breakdowns) if grouped else (),
         by_phrases=group_phrases(low),
@@ -432,6 +526,9 @@ def read_intent(question: str, *, values: list[tuple[int, int]] | None = None) -
         reason=bool(_REASON.search(low)),
         units=units(low),
         qualifiers=qualifiers(low),
+        single_top=single_top(low),
+        ranked_by=tuple(m.group(1) for m in _RANK_VERB.finditer(low)),
+        including=bool(_INCLUDING.search(low)),
     )
 
 
@@ -616,7 +713,7 @@ def _counts(tree: exp.Expression, tables: dict[str, str]) -> tuple[Counted, ...]
         alias = projection.alias_or_name.lower() if projection is not None else ""
         inner = count.this
         distinct = isinstance(inner, exp.Distinct)
-        if distinct and isinstance(inner, exp.Distinct) and inner.expressions:
+        if isinstance(inner, exp.Distinct) and inner.expressions:
             inner = inner.expressions[0]
         column = _column_of(inner) if isinstance(inner, exp.Expression) else None
         if column is not None:
@@ -637,14 +734,19 @@ _PART_GRAINS: dict[type[exp.Expression], str] = {
 }  # fmt: skip
 
 
+_UNIT_GRAINS = {
+    "hour": "hour", "hours": "hour", "hh": "hour", "day": "day", "days": "day", "dd": "day",
+    "d": "day", "week": "week", "weeks": "week", "w": "week", "wk": "week", "isoweek": "week",
+    "month": "month", "months": "month", "mon": "month", "mm": "month",
+    "quarter": "quarter", "quarters": "quarter", "q": "quarter", "qq": "quarter",
+    "year": "year", "years": "year", "y": "year", "yy": "year", "yyyy": "year",
+    "isoyear": "year", "dow": "weekday", "isodow": "weekday", "dayofweek": "weekday",
+    "weekday": "weekday",
+}  # fmt: skip
+
+
 def _grain_of_unit(unit: str) -> str | None:
-    unit = unit.lower().strip("'\"")
-    for grain in ("hour", "weekday", "week", "month", "quarter", "year"):
-        if unit.startswith(grain) or unit in (grain[0], grain[:3]):
-            return grain
-    if unit in ("day", "dow", "isodow", "dayofweek"):
-        return "weekday" if "w" in unit else "day"
-    return None
+    return _UNIT_GRAINS.get(unit.lower().strip("'\""))
 
 
 def _grain_of_format(fmt: str) -> str | None:

@@ -8,7 +8,11 @@ The pipeline, each step a small function:
    other explains (idf-weighted, 0..1);
 3. for the best candidates, plan value substitutions and run the ``CHECKS``:
    the question and the pair must agree on the aggregate, the direction, the
-   breakdown, negation, comparisons, relative time, and every value;
+   breakdown (every "by month", "per country" a GROUP BY of the pair), what is
+   counted (listeners are distinct users, not streams), the columns asked back,
+   negation, comparisons, the period (relative, bounded, compared, changed),
+   reasons, units, the words narrowing what is counted, and every value (a
+   value only another cluster holds included);
 4. answer with the best candidate only if it passes every check, is the best
    match or within a hair of it, is close enough, and is clearly ahead of any
    other passing pair that would give a different answer. Otherwise refuse.
@@ -19,7 +23,7 @@ An overconfident wrong answer is the worst outcome, so every doubt refuses.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,6 +32,7 @@ from sqlglot.errors import SqlglotError
 
 from vedder.answer.intent import (
     GENERIC_PERSONS,
+    OPPOSITES,
     PERSONS,
     TIME_GRAINS,
     Intent,
@@ -97,7 +102,7 @@ class ClusterFacts:
     foreign_words: frozenset[str] = frozenset()  # other clusters' column synonyms, unknown here
     foreign_schema: frozenset[str] = frozenset()  # other clusters' column words, unknown here
     about: frozenset[str] = frozenset()  # stems of what its owners say it covers
-    same_column: Mapping[str, frozenset[str]] = field(default_factory=dict)  # synonym groups
+    counted_terms: frozenset[str] = frozenset()  # what its pairs count: "refunds", "streams"
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,33 @@ class Asked:
     values: list[Value]
     intent: Intent
     topic: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    """One vetted phrasing of a pair, read once per index."""
+
+    text: str
+    values: list[Value]
+    topic: tuple[str, ...]
+    intent: Intent
+
+
+@dataclass(frozen=True)
+class Said:
+    """What a pair's own words say, over all its phrasings (and tags)."""
+
+    phrasings: tuple[Phrasing, ...] = ()
+    computes: frozenset[str] = frozenset()  # aggregates any phrasing names
+    counted: frozenset[str] = frozenset()  # stems of the nouns its phrasings count
+    grains: frozenset[str] = frozenset()  # calendar units its phrasings break down by
+    grain_hints: frozenset[str] = frozenset()  # ... or hint at ("monthly")
+    by: frozenset[str] = frozenset()  # terms of the phrases its phrasings break down by
+    change: bool = False  # a phrasing asks for a change over time
+    compares: bool = False  # a phrasing sets quantities against each other
+    reason: bool = False  # a phrasing asks why
+    units: frozenset[str] = frozenset()  # units its phrasings and output names use
+    words: frozenset[str] = frozenset()  # stems of every word of its phrasings and tags
 
 
 @dataclass
@@ -124,16 +156,7 @@ class Candidate:
     failed: str | None = None  # the name of that check
     conflicts: tuple[str, ...] = ()  # question words that name other schema elements
     recall_p: float = 0.0  # share of the pair's words the question has
-    computes: frozenset[str] = frozenset()  # aggregates any phrasing of the pair names
-    says_counted: frozenset[str] = frozenset()  # stems of the nouns its phrasings count
-    says_grains: frozenset[str] = frozenset()  # calendar units its phrasings break down by
-    says_grain_hints: frozenset[str] = frozenset()  # ... or hint at ("monthly")
-    says_by: frozenset[str] = frozenset()  # terms of the phrases its phrasings break down by
-    says_change: bool = False  # one of its phrasings asks for a change over time
-    says_compares: bool = False  # one of its phrasings sets quantities against each other
-    says_reason: bool = False  # one of its phrasings asks why
-    says_units: frozenset[str] = frozenset()  # units its phrasings and output names use
-    says_words: frozenset[str] = frozenset()  # stems of every word of its phrasings and tags
+    said: Said = field(default_factory=Said)  # what all the pair's phrasings say
     known: ClusterFacts | None = None  # what the pair's cluster knows
 
 
@@ -161,6 +184,9 @@ class Match:
 # ------------------------------------------------------------------ facts (cached)
 
 
+_ID_WORDS = frozenset({"id", "ids", "key", "code", "number", "no"})  # qualify a name
+
+
 def _schema_terms(cluster: Cluster) -> frozenset[str]:
     found: set[str] = set()
     for dataset in cluster.datasets.values():
@@ -175,27 +201,9 @@ def _schema_terms(cluster: Cluster) -> frozenset[str]:
     return frozenset(found)
 
 
-_ID_WORDS = frozenset({"id", "ids", "key", "code", "number", "no"})
-
-
-def _same_column(cluster: Cluster) -> dict[str, frozenset[str]]:
-    """Each word for a column, mapped to the other words for it ("track" -> "song")."""
-    groups: dict[str, set[str]] = {}
-    for dataset in cluster.datasets.values():
-        for column in dataset.columns:
-            group = {t for t in terms(column.name) if t not in _ID_WORDS}
-            for synonym in column.synonyms:
-                named = [t for t in terms(synonym) if t not in _ID_WORDS]
-                if len(named) == 1:  # "song", "listener id"; not "price paid"
-                    group.update(named)
-            for t in group:
-                groups.setdefault(t, set()).update(group - {t})
-    return {t: frozenset(g) for t, g in groups.items() if g}
-
-
 def _last_noun(text: str) -> str | None:
     """The head noun of a name: "listener" in "listener id", "stream" in "podcast_streams"."""
-    parts = [w for w in words(split_identifier(text)) if w not in ("id", "ids", "key")]
+    parts = [w for w in words(split_identifier(text)) if w not in _ID_WORDS]
     return stem(parts[-1]) if parts else None
 
 
@@ -210,7 +218,7 @@ def _alias_nouns(alias: str) -> set[str]:
 
 def _column_nouns(cluster: Cluster, table: str | None, column: str) -> set[str]:
     """Nouns for the things a column identifies: user_id -> user, listener, account."""
-    found = {stem(w) for w in words(column) if w not in ("id", "ids", "key")}
+    found = {stem(w) for w in words(column) if w not in _ID_WORDS}
     base = column[:-3] if column.endswith("_id") else None
     for dataset in cluster.datasets.values():
         short = dataset.table.split(".")[-1].lower()
@@ -376,10 +384,23 @@ def cluster_facts(index: Index, name: str, dialect: str | None = None) -> Cluste
             for text in [cluster.title or "", cluster.description or "", *cluster.topics]
             for w in words(text)
         ),
-        _same_column(cluster),
+        frozenset(_counted_terms(cluster, index, name, dialect)),
     )
     index.cache[key] = facts_
     return facts_
+
+
+def _counted_terms(cluster: Cluster, index: Index, name: str, dialect: str | None) -> set[str]:
+    """Terms of the nouns the cluster's pairs count or measure ("refunds", "listeners")."""
+    found: set[str] = set()
+    for pair in cluster.pairs:
+        shape = pair_facts(index, name, pair, dialect).shape
+        for alias in (*shape.measures, *(c.alias for c in shape.counts)):
+            parts = words(alias)
+            found.update(term(w) for w in parts if len(w) > 3 and w.endswith("s"))
+        for question in pair.questions:
+            found.update(term(w) for w in counted_nouns(question.lower(), ranked=True))
+    return found - {term(w) for w in GENERIC_PERSONS}
 
 
 def pair_facts(index: Index, cluster: str, pair: Pair, dialect: str | None = None) -> PairFacts:
@@ -413,6 +434,8 @@ def pair_facts(index: Index, cluster: str, pair: Pair, dialect: str | None = Non
         support.update(terms(name))
     for tag in pair.tags:
         support.update(terms(tag))
+    for output in shape.outputs:  # "charge_attempts": what the pair returns is what it is about
+        support.update(terms(output))
     facts = PairFacts(
         pair,
         cluster,
@@ -486,8 +509,6 @@ def similarity(
     schema: frozenset[str],
     pair_terms: frozenset[str] = frozenset(),
     foreign: frozenset[str] = frozenset(),
-    same_column: Mapping[str, frozenset[str]] | None = None,
-    pair_said: frozenset[str] = frozenset(),
 ) -> tuple[float, float, tuple[str, ...]]:
     """How well question and pair explain each other (0..1), how much of the pair's
     words the question has (0..1), and the conflicting words.
@@ -500,14 +521,11 @@ def similarity(
     weighs double against the pair.
     """
     strong = set(phrasing_topic) | facts.support
-    said = set(phrasing_topic)
-    same_column = same_column or {}
     conflicting: list[str] = []
     q_total = q_hit = 0.0
     for t in asked.topic:
         weight = _weight(index, t)
-        if t in strong or same_column.get(t, frozenset()) & said:
-            # The pair's own words name the same column ("songs" for "tracks").
+        if t in strong:
             q_hit += weight
         elif t in schema or t in foreign:
             # Named in a column description is not enough: the question names a
@@ -567,7 +585,7 @@ def check_aggregate(asked: Asked, c: Candidate) -> str | None:
     wants = asked.intent.aggregates
     words = c.phrasing_intent.aggregates
     shape = c.facts.shape
-    gives = words | c.computes | shape.aggregates | ({"ratio"} if shape.ratio else set())
+    gives = words | c.said.computes | shape.aggregates | ({"ratio"} if shape.ratio else set())
     for kind, name in (("avg", "an average"), ("median", "a median"), ("ratio", "a ratio")):
         if kind in wants and kind not in gives:
             return f"the question asks for {name}; the closest pair does not compute one"
@@ -660,7 +678,7 @@ def check_grouping(asked: Asked, c: Candidate) -> str | None:
 
 def _counts_noun(noun: str, c: Candidate) -> bool:
     """Whether the pair counts what ``noun`` names (by its SQL, output names or own words)."""
-    counted = c.facts.counted | c.says_counted
+    counted = c.facts.counted | c.said.counted
     st = stem(noun)
     if st in counted:
         return True
@@ -681,6 +699,12 @@ def check_counted(asked: Asked, c: Candidate) -> str | None:
         if not _counts_noun(noun, c):
             what = _what_is_counted(c)
             return f"the question counts {noun!r}; the closest pair counts {what}"
+    # "The least streamed genre" ranks by streams: not by listeners.
+    measured = c.facts.counted | c.said.words
+    for verb in asked.intent.ranked_by:
+        if c.facts.shape.counts and stem(verb) not in measured:
+            what = _what_is_counted(c)
+            return f"the question ranks by what was {verb}; the closest pair counts {what}"
     # A pair whose words say it counts papers does not answer a question that
     # neither counts nor names papers ("journals from the shortest name").
     says = c.phrasing_intent.counted
@@ -706,10 +730,10 @@ def check_breakdown(asked: Asked, c: Candidate) -> str | None:
     shape = c.facts.shape
     intent = asked.intent
     for grain in sorted(intent.grains):
-        if grain not in shape.group_grains and grain not in c.says_grains:
+        if grain not in shape.group_grains and grain not in c.said.grains:
             return f"the question breaks down by {grain}; the closest pair does not"
     for grain in sorted(intent.grain_hints):
-        if grain not in shape.group_grains | c.says_grains | c.says_grain_hints:
+        if grain not in shape.group_grains | c.said.grains | c.said.grain_hints:
             return f"the question breaks down by {grain}; the closest pair does not"
     asked_grains = intent.grains | intent.grain_hints
     for grain in sorted(shape.group_grains - asked_grains):
@@ -717,8 +741,8 @@ def check_breakdown(asked: Asked, c: Candidate) -> str | None:
             return f"the closest pair breaks down by {grain}; the question does not"
     if c.known is None:
         return None
-    measure = c.facts.counted | c.says_counted
-    explained = c.facts.group_support | c.says_by | c.known.schema_terms
+    measure = c.facts.counted | c.said.counted
+    explained = c.facts.group_support | c.said.by | c.known.schema_terms
     for phrase in intent.by_phrases:
         named = set(phrase) & c.known.foreign_schema
         if named and not set(phrase) & explained:
@@ -731,7 +755,7 @@ def check_breakdown(asked: Asked, c: Candidate) -> str | None:
         named = set(phrase) - set(TIME_GRAINS)
         if not named & (c.known.schema_terms | c.known.foreign_schema):
             continue  # not a column of any cluster: other checks judge it
-        if named & (c.facts.group_support | c.says_by) or {stem(t) for t in named} & measure:
+        if named & (c.facts.group_support | c.said.by) or {stem(t) for t in named} & measure:
             continue
         by = _surface(asked.text, tuple(sorted(named)))
         return f"the question breaks down by {by}; the closest pair does not"
@@ -797,44 +821,72 @@ def check_comparison(asked: Asked, c: Candidate) -> str | None:
 
 
 def check_time(asked: Asked, c: Candidate) -> str | None:
-    if asked.intent.relative_time != c.phrasing_intent.relative_time:
+    if (
+        asked.intent.relative_time != c.phrasing_intent.relative_time
+        or asked.intent.relative_periods != c.phrasing_intent.relative_periods
+    ):
         return "the question and the closest pair differ on the time period"
     return None
 
 
 def check_change(asked: Asked, c: Candidate) -> str | None:
-    if asked.intent.change and not c.says_change:
+    if asked.intent.change and not c.said.change:
         return "the question asks how something changed; the closest pair gives one period"
     # A ratio the question asks for sets one quantity against the other too.
-    ratio = "ratio" in asked.intent.aggregates and (c.facts.shape.ratio or "ratio" in c.computes)
-    if asked.intent.compares and not (c.says_compares or c.says_change or ratio):
+    ratio = "ratio" in asked.intent.aggregates and (
+        c.facts.shape.ratio or "ratio" in c.said.computes
+    )
+    if asked.intent.compares and not (c.said.compares or c.said.change or ratio):
         return "the question compares two things; the closest pair gives one figure"
     return None
 
 
+def check_including(asked: Asked, c: Candidate) -> str | None:
+    if asked.intent.including and not any(p.intent.including for p in c.said.phrasings):
+        return "the question includes something the closest pair may leave out"
+    return None
+
+
+_OPPOSITE_STEMS = tuple((frozenset(map(stem, a)), frozenset(map(stem, b))) for a, b in OPPOSITES)
+
+
+def check_opposites(asked: Asked, c: Candidate) -> str | None:
+    """ "Success rate" of a pair about failures; "subscriptions that ended" of one that started."""
+    said = c.said.words
+    stems = {stem(w) for w in words(asked.text)}
+    for one, other in _OPPOSITE_STEMS:
+        for mine, theirs in ((one, other), (other, one)):
+            if stems & mine and not stems & theirs and said & theirs and not said & mine:
+                word = next(w for w in words(asked.text) if stem(w) in mine)
+                return f"the question asks about {word!r}; the closest pair about the opposite"
+    return None
+
+
 def check_reason(asked: Asked, c: Candidate) -> str | None:
-    if asked.intent.reason and not c.says_reason:
+    if asked.intent.reason and not c.said.reason:
         return "the question asks why; the closest pair does not give reasons"
     return None
 
 
 def check_units(asked: Asked, c: Candidate) -> str | None:
     wants = asked.intent.units
-    if wants and c.says_units and not wants & c.says_units:
-        return (
-            f"the question asks in {', '.join(sorted(wants))}; "
-            f"the closest pair gives {', '.join(sorted(c.says_units))}"
-        )
+    if wants - c.said.units:
+        gives = ", ".join(sorted(c.said.units)) or "no unit it names"
+        return f"the question asks in {', '.join(sorted(wants))}; the closest pair gives {gives}"
     return None
 
 
 def _says_qualified(c: Candidate, word: str, noun: str) -> bool:
-    """Whether a phrasing of the pair puts ``word`` next to ``noun`` ("authors associated")."""
-    w, n = stem(word), stem(noun)
+    """Whether a phrasing of the pair puts ``word`` next to ``noun`` ("authors associated"),
+    or next to another noun for what the pair counts ("new users" for "new listeners")."""
+    w = stem(word)
+    nouns = {stem(noun)}
+    if _counts_noun(noun, c):
+        nouns |= c.facts.counted | c.said.counted
     for phrasing in c.pair.questions:
         stems = [stem(x) for x in words(phrasing)]
         for i, s in enumerate(stems):
-            if s == n and w in stems[max(0, i - 3) : i + 3]:
+            if s in nouns and w in stems[max(0, i - 3) : i + 3]:
                 return True
     return False
 
@@ -842,8 +894,10 @@ def _says_qualified(c: Candidate, word: str, noun: str) -> bool:
 def check_qualifiers(asked: Asked, c: Candidate) -> str | None:
     """ "How many repeat listeners" narrows what is counted: the pair must say so too."""
     about = c.known.about if c.known else frozenset()
+    shape = c.facts.shape
+    read = {t for name in (*shape.columns, *shape.tables) for t in terms(split_identifier(name))}
     for word, noun in asked.intent.qualifiers:
-        if _says_qualified(c, word, noun) or term(word) in c.facts.support:
+        if _says_qualified(c, word, noun) or term(word) in read:
             continue
         if stem(word) in about:
             continue  # "music streams" in the music cluster: every stream is one
@@ -873,6 +927,8 @@ CHECKS: tuple[Check, ...] = (
     check_comparison,
     check_time,
     check_change,
+    check_including,
+    check_opposites,
     check_reason,
     check_units,
     check_qualifiers,
@@ -880,6 +936,42 @@ CHECKS: tuple[Check, ...] = (
 
 
 # ------------------------------------------------------------------ the pipeline
+
+
+def pair_said(index: Index, cluster: str, pair: Pair, dialect: str | None = None) -> Said:
+    """What a pair's phrasings say: read once per index, not once per question."""
+    key = ("pair-said", cluster, pair.path, dialect)
+    cached = index.cache.get(key)
+    if isinstance(cached, Said):
+        return cached
+    finder = cluster_facts(index, cluster, dialect).finder
+    facts = pair_facts(index, cluster, pair, dialect)
+    phrasings = []
+    for text in pair.questions:
+        values = finder.find(text)
+        spans = [(v.start, v.end) for v in values if v.kind in _WORD_VALUES]
+        phrasings.append(
+            Phrasing(text, values, _topic(text, values), read_intent(text, values=spans))
+        )
+    intents = [p.intent for p in phrasings]
+    said = Said(
+        phrasings=tuple(phrasings),
+        computes=frozenset(a for i in intents for a in i.aggregates),
+        counted=frozenset(stem(w) for i in intents for w in i.counted),
+        grains=frozenset(g for i in intents for g in i.grains),
+        grain_hints=frozenset(g for i in intents for g in i.grain_hints),
+        by=frozenset(t for i in intents for phrase in i.group_phrases for t in phrase),
+        change=any(i.change for i in intents),
+        compares=any(i.compares for i in intents),
+        reason=any(i.reason for i in intents),
+        units=frozenset(
+            {u for i in intents for u in i.units}
+            | {u for m in facts.shape.measures for u in units(" ".join(words(m)))}
+        ),
+        words=frozenset(stem(w) for q in [*pair.questions, *pair.tags] for w in words(q)),
+    )
+    index.cache[key] = said
+    return said
 
 
 def _candidates(
@@ -892,77 +984,47 @@ def _candidates(
     for sp in scored:
         asked = asked_by_cluster[sp.cluster]
         facts = pair_facts(index, sp.cluster, sp.pair, dialect)
-        finder = cluster_facts(index, sp.cluster, dialect).finder
-        best: Candidate | None = None
         known = cluster_facts(index, sp.cluster, dialect)
-        computes: set[str] = set()
-        says_counted: set[str] = set()
-        says_grains: set[str] = set()
-        says_grain_hints: set[str] = set()
-        says_by: set[str] = set()
-        says_change = says_compares = says_reason = False
-        says_units: set[str] = {
-            u for m in facts.shape.measures for u in units(" ".join(words(m)))
-        }
-        says_words = {stem(w) for q in [*sp.pair.questions, *sp.pair.tags] for w in words(q)}
-        pair_said = frozenset(t for q in sp.pair.questions for t in terms(q))
-        for phrasing in sp.pair.questions:
-            values = finder.find(phrasing)
-            topic = _topic(phrasing, values)
+        said = pair_said(index, sp.cluster, sp.pair, dialect)
+        best: Candidate | None = None
+        for phrasing in said.phrasings:
             sim, recall_p, conflicting = similarity(
                 index,
                 asked,
-                topic,
-                values,
+                phrasing.topic,
+                phrasing.values,
                 facts,
                 known.schema_terms,
                 known.pair_terms,
-                known.foreign_words,
-                known.same_column,
-                pair_said,
+                known.foreign_words | known.counted_terms,
             )
-            spans = [(v.start, v.end) for v in values if v.kind in _WORD_VALUES]
-            intent = read_intent(phrasing, values=spans)
-            computes |= intent.aggregates
-            says_counted.update(stem(w) for w in intent.counted)
-            says_grains |= intent.grains
-            says_grain_hints |= intent.grain_hints
-            says_by.update(t for phrase in intent.group_phrases for t in phrase)
-            says_change = says_change or intent.change
-            says_compares = says_compares or intent.compares
-            says_reason = says_reason or intent.reason
-            says_units |= intent.units
             if best is None or sim > best.similarity:
                 best = Candidate(
                     sp.cluster,
                     sp.pair,
-                    phrasing,
+                    phrasing.text,
                     sim,
                     facts,
-                    values,
-                    intent,
+                    phrasing.values,
+                    phrasing.intent,
                     conflicts=conflicting,
                     recall_p=recall_p,
+                    said=said,
+                    known=known,
                 )
         if best is not None:
-            best.computes = frozenset(computes)
-            best.says_counted = frozenset(says_counted)
-            best.says_grains = frozenset(says_grains)
-            best.says_grain_hints = frozenset(says_grain_hints)
-            best.says_by = frozenset(says_by)
-            best.says_change = says_change
-            best.says_compares = says_compares
-            best.says_reason = says_reason
-            best.says_units = frozenset(says_units)
-            best.says_words = frozenset(says_words)
-            best.known = known
             out.append(best)
     out.sort(key=lambda c: -c.similarity)
     return out[:CANDIDATES]
 
 
 def _examine(asked: Asked, candidate: Candidate) -> Candidate:
-    candidate.plan = plan(asked.values, candidate.phrasing_values, candidate.facts.shape.slots)
+    values = asked.values
+    limit = candidate.facts.shape.limit
+    if asked.intent.single_top and limit and limit > 1 and all(v.kind != "number" for v in values):
+        # "The top artist" of a pair that lists the top ten: the first of them.
+        values = [*values, Value(asked.intent.single_top, "number", "1", -1, -1, "limit")]
+    candidate.plan = plan(values, candidate.phrasing_values, candidate.facts.shape.slots)
     for check in CHECKS:
         problem = check(asked, candidate)
         if problem:

@@ -34,9 +34,16 @@ class Plan:
     problem: str | None = None  # why the values cannot be accounted for
 
 
+_TIME_ROLES = frozenset({"range", "start", "end", "middle", "close"})
+
+
+def _time_role(value: Value) -> str:
+    return value.role if value.role in _TIME_ROLES else ""
+
+
 def same_value(a: Value, b: Value) -> bool:
-    if (a.role == "range") != (b.role == "range"):
-        return False  # "before 2025" is not "in 2025"
+    if _time_role(a) != _time_role(b):
+        return False  # "before 2025" and "at the end of 2025" are not "in 2025"
     if a.kind == b.kind or {a.kind, b.kind} <= {"number", "year"}:
         return a.norm == b.norm
     return a.norm == b.norm and "string" in (a.kind, b.kind)
@@ -69,7 +76,7 @@ def literal_stands_for(slot: Slot, value: Value, *, range_end: bool = False) -> 
 def _compatible(asked: Value, pair_value: Value) -> bool:
     if asked.kind != pair_value.kind:
         return False
-    if (asked.role == "range") != (pair_value.role == "range"):
+    if _time_role(asked) != _time_role(pair_value):
         return False
     if asked.kind == "number":
         return asked.role == pair_value.role or "" in (asked.role, pair_value.role)
@@ -149,8 +156,10 @@ def plan(asked: list[Value], pair_values: list[Value], slots: tuple[Slot, ...]) 
     # ("SE" asked, "... = 'SE'" in the SQL): after substitutions, so that the end
     # of a date range is not taken for a year the question names.
     for value in list(open_asked):
-        if value.role == "range":
-            continue  # a bound of a period is never an equality the SQL already has
+        if _time_role(value):
+            continue  # a bound or a point of a period is never an equality the SQL has
+        if value.kind == "number" and value.role != "limit":
+            continue  # "user id 100" is not the pair's own "user_id >= 100" test filter
         if any(
             literal_stands_for(s, value) for s in slots if s.role != "other" and s.index not in used
         ):
@@ -192,7 +201,14 @@ def _substitute_limit(
     slot = next((s for s in slots if s.role == "limit" and s.index not in changes), None)
     if slot is None:
         return False
-    named = next((p for p in open_pair if p.role == "limit" and p.norm == slot.value), None)
+    named = next(
+        (
+            p
+            for p in open_pair
+            if p.kind == "number" and p.role in ("limit", "") and p.norm == slot.value
+        ),
+        None,
+    )  # "which 3 genres" names the limit without saying "top"
     if named is not None:
         open_pair.remove(named)
     _record(changes, slot, value.norm, value.text)
@@ -237,9 +253,8 @@ def _substitute_month(
     """
     if value.kind != "month":
         return False
-    ranged = value.role == "range"
     pair_value = next(
-        (p for p in open_pair if p.kind == "month" and (p.role == "range") == ranged), None
+        (p for p in open_pair if p.kind == "month" and _time_role(p) == _time_role(value)), None
     )
     if pair_value is None:
         return False

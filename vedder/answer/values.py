@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from vedder.retrieve import COUNTRY_CODES, STOPWORDS, find_countries, term, words
+from vedder.retrieve import COUNTRY_CODES, STOPWORDS, find_countries, stem, term, words
 
 Kind = str  # "number", "year", "date", "month", "weekday", "period", "country", "string"
 
@@ -195,6 +195,11 @@ def classify(text: str) -> tuple[Kind, str]:
 _COUNTRY_NAMES_BY_CODE = frozenset(COUNTRY_CODES.values())
 
 
+def _by_stem(known: Mapping[str, object]) -> dict[str, str]:
+    """Single-word known values by their stem: "refund" -> "refunded"."""
+    return {stem(k): k for k in known if " " not in k and len(k) > 3 and k not in STOPWORDS}
+
+
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(start < e and s < end for s, e in spans)
 
@@ -228,9 +233,13 @@ class Finder:
         self.schema_terms = schema_terms
         # Values only other clusters hold ("card", "iOS" asked of the listening
         # cluster): still values, so a pair that cannot honour them is refused.
-        self.foreign = {k: () for k in foreign if k not in self.known}
+        self.foreign: dict[str, tuple[ValueRef, ...]] = {
+            k: () for k in foreign if k not in self.known
+        }
         self.max_words = max((len(k.split()) for k in [*self.known, *self.foreign]), default=1)
         self.holds_countries = any(len(k) == 2 and classify(k)[0] == "country" for k in self.known)
+        self._known_stems = _by_stem(self.known)
+        self._foreign_stems = _by_stem(self.foreign)
 
     def find(self, text: str) -> list[Value]:
         found: list[Value] = []
@@ -295,10 +304,11 @@ class Finder:
         return [(m.group(0), m.start(), m.end()) for m in _WORDS_RE.finditer(text)]
 
     def _lookup(
-        self, surface: str, known: Mapping[str, tuple[ValueRef, ...]] | None = None
+        self, surface: str, foreign: bool = False
     ) -> tuple[str, tuple[ValueRef, ...] | None]:
-        """A known value as written, in lower case ("iOS" for ios), or singular ("playlists")."""
-        known = self.known if known is None else known
+        """A known value as written, in lower case ("iOS" for ios), singular ("playlists")
+        or another form of the same word ("refunds" for refunded)."""
+        known = self.foreign if foreign else self.known
         norm = normalise(surface)
         tries = [norm, " ".join(surface.lower().split())]
         if " " not in norm and norm.islower():
@@ -306,6 +316,10 @@ class Finder:
                 tries.append(norm[:-3] + "y")
             elif norm.endswith("s") and not norm.endswith("ss") and len(norm) > 3:
                 tries.append(norm[:-1])
+            if len(norm) > 3 and norm in (stem(norm), stem(norm) + "s"):
+                # "refund", "refunds" for refunded; not "closing" for closed.
+                stems = self._foreign_stems if foreign else self._known_stems
+                tries.append(stems.get(stem(norm), norm))
         for candidate in tries:
             refs = known.get(candidate)
             if refs is not None:
@@ -323,7 +337,7 @@ class Finder:
             for size in range(min(self.max_words, len(seq) - i), 0, -1):
                 start, end = seq[i][1], seq[i + size - 1][2]
                 surface = text[start:end]
-                norm, refs = self._lookup(surface, self.foreign)
+                norm, refs = self._lookup(surface, foreign=True)
                 if refs is None or len(norm) < 3 or norm in STOPWORDS:
                     continue
                 if term(norm) in self.schema_terms:
@@ -501,6 +515,10 @@ _RANGE_AFTER = re.compile(
 )
 _RANGE_JOIN = re.compile(r"^\s*(?:-|–|to|until|till|through|and)\s*$", re.I)
 _ADJACENT = re.compile(r"^[\s,]*$")
+_POINT_BEFORE = re.compile(r"\b(start|end|beginning|middle|close)\s+of\s+(?:the\s+)?$", re.I)
+_RANGE_TO = re.compile(
+    r"^[\s,]*(?:[A-Za-z]+[\s,]+)?(?:\d{4}[\s,]*)?(?:-|–|to|until|till|through)\b"
+)
 
 
 def _mark_ranges(text: str, values: list[Value]) -> list[Value]:
@@ -513,27 +531,21 @@ def _mark_ranges(text: str, values: list[Value]) -> list[Value]:
     for i, value in enumerate(out):
         if value.kind not in _TIME_KINDS:
             continue
+        before, after = text[: value.start], text[value.end :]
+        bound = _RANGE_BEFORE.search(before)
+        if bound and bound.group(1).lower() == "from" and not _RANGE_TO.match(after):
+            bound = None  # "streams from 2025" names a year; "from 2023 to 2025" bounds
+        ranged = bool(bound) or bool(_RANGE_AFTER.match(after))
         previous = out[i - 1] if i else None
-        before = text[: value.start]
-        ranged = bool(_RANGE_BEFORE.search(before)) or bool(_RANGE_AFTER.match(text[value.end :]))
         if previous is not None and previous.role == "range":
             gap = text[previous.end : value.start]
             # "before March 2025" bounds with both; "from 2023 to 2025" with either end.
             ranged = ranged or bool(_ADJACENT.match(gap) or _RANGE_JOIN.match(gap))
         if ranged:
             out[i] = replace(value, role="range")
-    # "from X" is only a range when something follows: "streams from 2025" names a year.
-    for i, value in enumerate(out):
-        if value.role != "range" or not re.search(r"\bfrom\s+$", text[: value.start], re.I):
-            continue
-        following = out[i + 1] if i + 1 < len(out) else None
-        joined = (
-            following is not None
-            and following.role == "range"
-            and bool(_RANGE_JOIN.match(text[value.end : following.start]))
-        )
-        if not joined:
-            out[i] = replace(value, role="")
+        elif value.kind in ("year", "month") and (point := _POINT_BEFORE.search(before)):
+            # "at the end of 2025" is a day of 2025, not the year.
+            out[i] = replace(value, role=point.group(1).lower().replace("beginning", "start"))
     return out
 
 

@@ -124,7 +124,7 @@ def _unpacker(name: str, cls: type, list_field: str, item_cls: type) -> Any:
 
     def build(*fields: Any) -> Any:
         flat = iter(fields[index])
-        items = list(starmap(item_cls, zip(*[flat] * width)))
+        items = list(starmap(item_cls, zip(*[flat] * width, strict=False)))
         return cls(*fields[:index], items, *fields[index + 1 :])
 
     build.__name__ = build.__qualname__ = name  # what pickle stores and looks up

@@ -23,7 +23,7 @@ import io
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
@@ -757,7 +757,7 @@ class _Scanner:
                         continue
                     files.append(SourceFile(rel, kind, stat.st_size, stat.st_mtime_ns))
                 else:
-                    full = os.path.join(path, name)
+                    full = os.path.join(path, name)  # noqa: PTH118 - hot loop; str paths are cheaper
                     self.odd_entry(entry, full, rel, folder.name, kind, ext, found)
         finally:
             if fd is not None:
@@ -845,7 +845,7 @@ def _parse_file(root: str, rel: str, kind: str, dialect: str) -> FileResult:
 
 
 def _parse_file_unguarded(root: str, rel: str, kind: str, dialect: str) -> FileResult:
-    text, problems = read_text(os.path.join(root, rel), rel)
+    text, problems = read_text(os.path.join(root, rel), rel)  # noqa: PTH118 - hot path
     if text is None:
         return None, problems
     if kind == "pair":
@@ -866,15 +866,15 @@ def _parse_many(root: str, jobs: list[Job]) -> list[FileResult]:
         return [_parse_file(root, rel, kind, dialect) for rel, kind, dialect in jobs]
 
 
-def _worker() -> None:
-    """Entry point of a worker process (see :func:`_parse_parallel`)."""
+def _worker(queue: int) -> None:
+    """Entry point of a worker process: jobs from ``queue`` (see :func:`_parse_parallel`)."""
     import pickle
     import sys
 
+    import sqlglot  # noqa: F401  (while this process waits for its jobs)
+
     stdout = sys.stdout.buffer
-    root, jobs, size, queue = pickle.load(sys.stdin.buffer)
-    if any(kind == "pair" or kind == "candidate" for _, kind, _ in jobs):
-        import sqlglot  # noqa: F401  (before the first chunk, not in the middle of it)
+    root, jobs, size = pickle.load(sys.stdin.buffer)
     with _gc_paused():
         for start in _chunks(queue, size):
             cache_format.dump((start, _parse_many(root, jobs[start : start + size])), stdout)
@@ -890,16 +890,85 @@ def _chunks(queue: int, size: int) -> Iterator[int]:
         yield int.from_bytes(record, "little") * size
 
 
-def _parse_all(root: str, jobs: list[Job], workers: int) -> list[FileResult]:
-    """Parse results of ``jobs``, in order."""
-    if workers > 1 and len(jobs) >= PARALLEL_MIN_FILES and os.name == "posix":
-        with contextlib.suppress(Exception):  # no processes here, a worker died: go on alone
-            return _parse_parallel(root, jobs, workers)
+def _parse_all(
+    root: str, jobs: list[Job], workers: int, started: _Workers | None = None
+) -> list[FileResult]:
+    """Parse results of ``jobs``, in order, with ``started`` workers if any."""
+    if started is None and workers > 1 and len(jobs) >= PARALLEL_MIN_FILES:
+        started = _Workers.start(workers - 1)
+    if started is not None:
+        try:
+            with contextlib.suppress(Exception):  # a worker died: go on alone
+                return _parse_parallel(root, jobs, started)
+        finally:
+            started.stop()
     return _parse_many(root, jobs)
 
 
-def _parse_parallel(root: str, jobs: list[Job], workers: int) -> list[FileResult]:
-    """Parse ``jobs`` in this process and ``workers - 1`` others, sharing one queue.
+@dataclass
+class _Workers:
+    """Worker processes, started before their jobs are known so that their
+    start-up overlaps the rest of the scan (see :func:`_parse_parallel`)."""
+
+    children: list[Any]
+    queue: int  # read end of the job queue, shared with the children
+    fill: int | None  # write end, open until the queue is filled
+
+    @classmethod
+    def start(cls, count: int) -> _Workers | None:
+        """``count`` workers waiting for jobs, or None where that is not possible."""
+        # Plain subprocesses rather than multiprocessing: spawn re-imports the
+        # caller's __main__ (a script without a main guard would run again in
+        # each worker) and fork is unsafe once a driver has started threads.
+        if os.name != "posix":
+            return None  # the queue is passed as an inherited descriptor
+        import subprocess
+        import sys
+
+        import vedder
+
+        env = dict(os.environ)
+        package_parent = str(Path(vedder.__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+        queue, fill = os.pipe()
+        script = f"from vedder.cluster.load import _worker; _worker({queue})"
+        command = [sys.executable, "-c", script]
+        workers = cls([], queue, fill)
+        try:
+            for _ in range(count):
+                workers.children.append(
+                    subprocess.Popen(
+                        command,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        env=env,
+                        pass_fds=(queue,),
+                    )
+                )
+        except OSError:
+            workers.stop()
+            return None
+        return workers
+
+    def stop(self) -> None:
+        """Close the queue and end workers still running (normally none)."""
+        for fd in (self.fill, self.queue):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.fill = None
+        for child in self.children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            for stream in (child.stdin, child.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+
+
+def _parse_parallel(root: str, jobs: list[Job], workers: _Workers) -> list[FileResult]:
+    """Parse ``jobs`` in this process and in ``workers``, sharing one queue.
 
     The queue is a pipe of chunk numbers, filled before anyone reads it; each
     process reads one number at a time (reads of a record this small are
@@ -909,61 +978,37 @@ def _parse_parallel(root: str, jobs: list[Job], workers: int) -> list[FileResult
     as it is parsed, pickled in the cache's form; a thread per worker collects
     them, so a worker never waits for this process to read.
     """
-    # Plain subprocesses rather than multiprocessing: spawn re-imports the
-    # caller's __main__ (a script without a main guard would run again in each
-    # worker) and fork is unsafe once a driver has started threads.
     import pickle
-    import subprocess
-    import sys
     import threading
-
-    import vedder
 
     size = max(CHUNK_FILES, -(-len(jobs) // MAX_CHUNKS))
     count = -(-len(jobs) // size)
-    queue, fill = os.pipe()
-    try:
-        # At most one page, so the write completes at once.
-        os.write(fill, b"".join(i.to_bytes(2, "little") for i in range(count)))
-    finally:
-        os.close(fill)
-    env = dict(os.environ)
-    package_parent = str(Path(vedder.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
-    command = [sys.executable, "-c", "from vedder.cluster.load import _worker; _worker()"]
-    payload = pickle.dumps((root, jobs, size, queue), protocol=pickle.HIGHEST_PROTOCOL)
-    children: list[subprocess.Popen[bytes]] = []
-    outputs: list[list[bytes]] = []
-    threads = []
+    assert workers.fill is not None
+    # At most one page, so the write completes at once.
+    os.write(workers.fill, b"".join(i.to_bytes(2, "little") for i in range(count)))
+    os.close(workers.fill)
+    workers.fill = None
+    payload = pickle.dumps((root, jobs, size), protocol=pickle.HIGHEST_PROTOCOL)
+    outputs: list[list[bytes]] = [[] for _ in workers.children]
+    threads = [
+        threading.Thread(target=_exchange, args=(child, payload, output))
+        for child, output in zip(workers.children, outputs, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
     results: list[FileResult | None] = [None] * len(jobs)
-    try:
-        for _ in range(workers - 1):
-            child = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, pass_fds=(queue,)
-            )
-            children.append(child)
-            outputs.append([])
-            thread = threading.Thread(target=_exchange, args=(child, payload, outputs[-1]))
-            thread.start()
-            threads.append(thread)
-        if PARENT_TAKES_CHUNKS:
-            for start in _chunks(queue, size):
-                results[start : start + size] = _parse_many(root, jobs[start : start + size])
-        for thread in threads:
-            thread.join()
-        for child, output in zip(children, outputs, strict=True):
-            if child.wait() != 0 or len(output) != 1:
-                raise RuntimeError("a load worker failed")
-            stream = io.BytesIO(output[0])
-            while stream.tell() < len(output[0]):
-                start, part = cache_format.load(stream)
-                results[start : start + len(part)] = part
-    finally:
-        os.close(queue)
-        for child in children:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+    if PARENT_TAKES_CHUNKS:
+        for start in _chunks(workers.queue, size):
+            results[start : start + size] = _parse_many(root, jobs[start : start + size])
+    for thread in threads:
+        thread.join()
+    for child, output in zip(workers.children, outputs, strict=True):
+        if child.wait() != 0 or len(output) != 1:
+            raise RuntimeError("a load worker failed")
+        stream = io.BytesIO(output[0])
+        while stream.tell() < len(output[0]):
+            start, part = cache_format.load(stream)
+            results[start : start + len(part)] = part
     if any(result is None for result in results):
         raise RuntimeError("a chunk of files was not parsed")
     return results  # type: ignore[return-value]
@@ -1029,9 +1074,9 @@ def load_project(config: Config, *, use_cache: bool = True, workers: int | None 
         scanner.boundary = real
 
     with _gc_paused():
-        folders = _scan_clusters(scanner, str(clusters_dir), project.problems)
         cache = FileCache.open(config.cache_dir) if use_cache else FileCache(None)
-        results = _results(config, folders, cache, workers)
+        found = _scan_clusters(scanner, str(clusters_dir), project.problems)
+        folders, results = _results(config, found, cache, workers)
         for folder in folders:
             cluster = _assemble(folder, results, config)
             project.clusters[cluster.name] = cluster
@@ -1061,74 +1106,83 @@ def load_cluster(
     scanner = _Scanner(config.root)
     found = scanner.folder(str(path), path.name)
     with _gc_paused():
-        results = _results(config, [found], FileCache(None), 1, dialect=dialect)
+        _, results = _results(config, [found], FileCache(None), 1, dialect=dialect)
         cluster = _assemble(found, results, config)
     return cluster, cluster.problems
 
 
 def _scan_clusters(
     scanner: _Scanner, clusters_dir: str, problems: list[Problem]
-) -> list[ClusterFolder]:
-    folders = []
+) -> Iterator[ClusterFolder]:
     for entry in _scandir(clusters_dir, problems, scanner.rel(clusters_dir)):
         if entry.name.startswith(".") or not entry.is_dir():
             continue  # README.md and the like may sit next to the clusters
         if not scanner.inside(entry):
             problems.append(scanner.refuse(entry, scanner.rel(entry.path)))
             continue
-        folders.append(scanner.folder(entry.path, entry.name))
-    return folders
+        yield scanner.folder(entry.path, entry.name)
 
 
 def _results(
     config: Config,
-    folders: list[ClusterFolder],
+    found: Iterable[ClusterFolder],
     cache: FileCache,
     workers: int | None,
     *,
     dialect: str | None = None,
-) -> dict[str, FileResult]:
-    """Parse results for every file: from the cache when unchanged, parsed otherwise."""
+) -> tuple[list[ClusterFolder], dict[str, FileResult]]:
+    """The folders ``found`` and the parse results of all their files: from the
+    cache when unchanged, parsed otherwise.
+
+    Folders are taken one at a time, so that when enough files turn out to
+    need parsing, worker processes start while the rest are still scanned.
+    """
     root = str(config.root)
     now = time.time_ns()
+    workers = workers or _default_workers()
+    folders: list[ClusterFolder] = []
     results: dict[str, FileResult] = {}
-
-    # cluster.yaml first: its warehouse decides the dialect pairs are parsed in.
-    for folder in folders:
-        source = folder.cluster_file
-        if source is None:
-            continue
-        hit = cache.get(source.rel, source.size, source.mtime_ns, "")
-        if hit is MISS:
-            hit = _parse_file(root, source.rel, "cluster", "")
-            cache.put(source.rel, source.size, source.mtime_ns, "", hit, now)
-        results[source.rel] = hit
-
     jobs: list[Job] = []
     missed: list[SourceFile] = []
     dialects: dict[str, str] = {}
-    for folder in folders:
-        header = results.get(folder.cluster_file.rel) if folder.cluster_file else None
-        warehouse = header[0].warehouse if header and header[0] else "default"
-        if warehouse not in dialects:
-            dialects[warehouse] = dialect or _dialect(config, warehouse)
-        folder_dialect = dialects[warehouse]
-        for source in folder.files:
-            kind = source.kind
-            key = folder_dialect if kind == "pair" or kind == "candidate" else ""
-            hit = cache.get(source.rel, source.size, source.mtime_ns, key)
-            if hit is MISS:
-                jobs.append((source.rel, kind, key))
-                missed.append(source)
-            else:
-                results[source.rel] = hit
-
-    if jobs:
-        parsed = _parse_all(root, jobs, workers or _default_workers())
-        for source, job, result in zip(missed, jobs, parsed, strict=True):
-            results[source.rel] = result
-            cache.put(source.rel, source.size, source.mtime_ns, job[2], result, now)
-    return results
+    started: _Workers | None = None
+    try:
+        for folder in found:
+            folders.append(folder)
+            # cluster.yaml first: its warehouse decides the dialect pairs are parsed in.
+            source = folder.cluster_file
+            header = None
+            if source is not None:
+                header = cache.get(source.rel, source.size, source.mtime_ns, "")
+                if header is MISS:
+                    header = _parse_file(root, source.rel, "cluster", "")
+                    cache.put(source.rel, source.size, source.mtime_ns, "", header, now)
+                results[source.rel] = header
+            warehouse = header[0].warehouse if header and header[0] else "default"
+            if warehouse not in dialects:
+                dialects[warehouse] = dialect or _dialect(config, warehouse)
+            folder_dialect = dialects[warehouse]
+            for source in folder.files:
+                kind = source.kind
+                key = folder_dialect if kind == "pair" or kind == "candidate" else ""
+                hit = cache.get(source.rel, source.size, source.mtime_ns, key)
+                if hit is MISS:
+                    jobs.append((source.rel, kind, key))
+                    missed.append(source)
+                else:
+                    results[source.rel] = hit
+            if started is None and workers > 1 and len(jobs) >= PARALLEL_MIN_FILES:
+                started = _Workers.start(workers - 1)
+        if jobs:
+            parsed = _parse_all(root, jobs, workers, started)
+            started = None  # stopped by _parse_all
+            for source, job, result in zip(missed, jobs, parsed, strict=True):
+                results[source.rel] = result
+                cache.put(source.rel, source.size, source.mtime_ns, job[2], result, now)
+    finally:
+        if started is not None:
+            started.stop()
+    return folders, results
 
 
 def _assemble(folder: ClusterFolder, results: dict[str, FileResult], config: Config) -> Cluster:

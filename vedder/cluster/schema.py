@@ -46,6 +46,14 @@ class Shape:
     required: frozenset[str] = frozenset()
     examples: Mapping[str, str] = field(default_factory=dict)
     fix: str | None = None  # the hint when no example fits
+    # The keys taking text and lists of text, for :func:`_simple_item`.
+    text_keys: frozenset[str] = field(init=False, repr=False, compare=False)
+    list_keys: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        kinds = self.fields.items()
+        object.__setattr__(self, "text_keys", frozenset(k for k, v in kinds if v == STR))
+        object.__setattr__(self, "list_keys", frozenset(k for k, v in kinds if v == STR_LIST))
 
 
 class Checker:
@@ -196,8 +204,9 @@ class Checker:
         """Items that fit, each with its line; broken items are reported and skipped."""
         items: list[tuple[dict[str, Any], int | None]] = []
         item_lines = raw.lines if isinstance(raw, Seq) else []
-        for i, item in enumerate(raw):
-            at = item_lines[i] if i < len(item_lines) else line
+        if len(item_lines) < len(raw):
+            item_lines = [*item_lines, *[line] * (len(raw) - len(item_lines))]
+        for i, (item, at) in enumerate(zip(raw, item_lines, strict=False)):
             simple = _simple_item(item, item_shape)
             if simple is not None:
                 items.append((simple, at))
@@ -237,23 +246,21 @@ def _simple_item(item: Any, shape: Shape) -> dict[str, Any] | None:
     """
     if type(item) is not Map or item.duplicates:
         return None
-    fields = shape.fields
+    text_keys = shape.text_keys
     for key, raw in item.items():
-        kind = fields.get(key)
-        if kind == STR:
-            if type(raw) is not str:
+        if type(raw) is str:
+            if key not in text_keys:
                 return None
-        elif kind == STR_LIST:
-            if type(raw) is not Seq or (raw and set(map(type, raw)) != _ONLY_TEXT):
-                return None
-        else:
+        elif type(raw) is not Seq or key not in shape.list_keys:
             return None
-    if not shape.required <= item.keys():
-        return None
+        else:
+            for text in raw:
+                if type(text) is not str:
+                    return None
+    for key in shape.required:
+        if key not in item:
+            return None
     return item
-
-
-_ONLY_TEXT = {str}
 
 
 def describe(value: Any) -> str:

@@ -161,9 +161,10 @@ _CONSTRUCTOR = SafeConstructor()
 _PLAIN: dict[str, Any] = {}  # text -> value; every value here is immutable
 _PLAIN_LIMIT = 200_000
 _PLAIN_CACHED_LENGTH = 64
-# Whole `key: value` lines whose value is a short scalar -> (key, value). Such
-# lines (`type: VARCHAR`, `- name: user_id`) repeat across the files of a
-# repository, and one look-up replaces splitting and resolving them.
+# Whole `key: value` lines whose value is a short scalar -> (key, value), a
+# tuple standing for a simple list. Such lines (`type: VARCHAR`, `- name:
+# user_id`) repeat across the files of a repository, and one look-up replaces
+# splitting and resolving them.
 _LINES: dict[str, tuple[Any, Any]] = {}
 # First characters of plain scalars that no implicit resolver looks at: such a
 # scalar is always text.
@@ -242,18 +243,25 @@ class _FastReader:
                     layouts[at] = _layout(raw[at])
                     at += 1
         # Blank and comment lines (an empty layout) are dropped.
-        self.lines: list[tuple[int, str]] = list(compress(layouts, layouts))  # (indent, content)
-        self.numbers: list[int] = list(compress(numbered_from(offset + 1), layouts))  # file lines
+        lines: list[tuple[int, str]] = list(compress(layouts, layouts))  # (indent, content)
+        numbers = list(compress(numbered_from(offset + 1), layouts))  # their file lines
+        self.count = len(lines)
+        # A last line indented less than any other ends every block: loops
+        # need no separate check for the end of the text.
+        lines.append(_END)
+        numbers.append(0)
+        self.lines = lines
+        self.numbers = numbers
         self.pos = 0
 
     def document(self) -> Any:
-        if not self.lines:
+        if not self.count:
             return None
         indent, content = self.lines[0]
         if not (_is_item(content) or _split_key(content)):
             raise _Unsupported  # a bare scalar document
         value = self.block(indent)
-        if self.pos != len(self.lines):
+        if self.pos != self.count:
             raise _Unsupported  # leftovers mean bad indentation: let PyYAML word the error
         return value
 
@@ -269,24 +277,21 @@ class _FastReader:
         """The block mapping at ``indent``; ``first`` is the text of its first
         line when that follows a dash (``- key: value``).
 
-        The hot loop of a load. A line whose value is a short scalar is looked
-        up whole in ``_LINES`` (names, types and flags repeat across files);
-        other lines have their key split off and the common values (plain,
-        quoted, a simple ``[a, b]`` list) are read inline, the rest by
-        :meth:`value`.
+        The hot loop of a load: a line whose value is a short scalar or list is
+        looked up whole in ``_LINES`` (names, types and flags repeat across
+        files); other lines go to :func:`_entry`, and to :meth:`value` when
+        their value is not on the line alone.
         """
         lines = self.lines
         numbers = self.numbers
-        count = len(lines)
         pos = self.pos
         result = _new_map(Map)
         result.line = numbers[pos]
         result.lines = key_lines = {}
         result.duplicates = []
         known = _LINES
-        while pos < count:
+        while True:
             at, content = lines[pos]
-            number = numbers[pos]
             if first is not None:
                 content = first
                 first = None
@@ -294,65 +299,17 @@ class _FastReader:
                 if at < indent:
                     break
                 raise _Unsupported
+            number = numbers[pos]
             pos += 1
             # A deeper next line would continue this line's value.
-            alone = pos == count or lines[pos][0] <= indent
+            alone = lines[pos][0] <= indent
             hit = known.get(content) if alone else None
             if hit is not None:
                 key, value = hit
+                if type(value) is _Fresh:  # a collection: each occurrence gets its own
+                    value = value.make(number)
             else:
-                colon = content.find(": ")
-                if colon > 0:
-                    text = content[:colon]
-                    rest = content[colon + 2 :]  # not empty: the line is right-stripped
-                    if rest[0] == " ":
-                        rest = rest.lstrip(" ")
-                elif content[-1] == ":" and len(content) > 1:
-                    text = content[:-1]
-                    rest = ""
-                else:
-                    raise _Unsupported
-                key = _KEYS.get(text, _MISSING)
-                if key is _MISSING:
-                    key = _new_key(text)
-                if key is None:
-                    raise _Unsupported
-                value = _MISSING
-                if alone and rest:
-                    head = rest[0]
-                    if head not in _NOT_SIMPLE:
-                        if " #" not in rest and ": " not in rest and rest[-1] != ":":
-                            value = _PLAIN.get(rest, _MISSING)
-                            if value is _MISSING:
-                                if head in _TEXT_ONLY and len(rest) > _PLAIN_CACHED_LENGTH:
-                                    value = rest  # prose: nothing to resolve
-                                else:
-                                    value = _build_plain(rest, number)
-                    elif head == "'":
-                        if rest[-1] == "'" and len(rest) > 1 and rest.count("'") == 2:
-                            value = rest[1:-1]
-                    elif head == '"':
-                        if (
-                            rest[-1] == '"'
-                            and len(rest) > 1
-                            and rest.count('"') == 2
-                            and "\\" not in rest
-                        ):
-                            value = rest[1:-1]
-                    elif (
-                        head == "["
-                        and rest[-1] == "]"
-                        and not _FLOW_SPECIAL.search(rest, 1, len(rest) - 1)
-                    ):
-                        value = _simple_list(rest, number)  # a new list each time: not kept
-                    if (
-                        value is not _MISSING
-                        and head != "["
-                        and len(rest) <= _PLAIN_CACHED_LENGTH
-                    ):
-                        if len(known) >= _PLAIN_LIMIT:
-                            known.clear()
-                        known[content] = (key, value)
+                key, rest, value = _entry(content, number, alone)
                 if value is _MISSING:
                     self.pos = pos
                     value = self.value(indent, rest, number)
@@ -367,60 +324,65 @@ class _FastReader:
     def sequence(self, indent: int) -> Seq:
         lines = self.lines
         numbers = self.numbers
-        count = len(lines)
+        pos = self.pos
         result = _new_seq(Seq)
-        result.line = numbers[self.pos]
+        result.line = numbers[pos]
         result.lines = item_lines = []
         add_item = result.append
         add_line = item_lines.append
-        while self.pos < count:
-            at, content = lines[self.pos]
-            number = numbers[self.pos]
+        while True:
+            at, content = lines[pos]
             if at != indent:
                 if at < indent:
                     break
                 raise _Unsupported
             if content[0] != "-" or (len(content) > 1 and content[1] != " "):
                 break  # not an item: a compact sequence under a key ends at the next key
+            number = numbers[pos]
             rest = content[1:].lstrip(" ")
             if not rest or rest[0] == "#":
-                self.pos += 1
-                if self.pos < count and lines[self.pos][0] > indent:
-                    item = self.block(lines[self.pos][0])
+                pos += 1
+                if lines[pos][0] > indent:
+                    self.pos = pos
+                    item = self.block(lines[pos][0])
+                    pos = self.pos
                 else:
                     item = None
+            elif rest in _LINES or _split_key(rest) is not None:
+                # A mapping starts on the dash line: read it as if it started
+                # on its own line at the column after "- ".
+                self.pos = pos
+                item = self.mapping(indent + len(content) - len(rest), rest)
+                pos = self.pos
+            elif rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
+                inner = indent + len(content) - len(rest)
+                lines[pos] = (inner, rest)
+                self.pos = pos
+                item = self.sequence(inner)
+                pos = self.pos
             else:
-                if rest in _LINES or _split_key(rest) is not None:
-                    # A mapping starts on the dash line: read it as if it started
-                    # on its own line at the column after "- ".
-                    item = self.mapping(indent + len(content) - len(rest), rest)
-                elif rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
-                    inner = indent + len(content) - len(rest)
-                    lines[self.pos] = (inner, rest)
-                    item = self.sequence(inner)
-                else:
-                    self.pos += 1
-                    item = self.inline(rest, indent, number)
+                pos += 1
+                self.pos = pos
+                item = self.inline(rest, indent, number)
             add_item(item)
             add_line(number)
+        self.pos = pos
         return result
 
     def value(self, indent: int, rest: str, number: int) -> Any:
         """The value after ``key:``: inline, a nested block, or null."""
         if not rest or rest[0] == "#":
-            lines = self.lines
-            if self.pos < len(lines):
-                at, content = lines[self.pos]
-                if at > indent:
-                    return self.block(at)
-                if at == indent and _is_item(content):
-                    return self.sequence(indent)
+            at, content = self.lines[self.pos]
+            if at > indent:
+                return self.block(at)
+            if at == indent and _is_item(content):
+                return self.sequence(indent)
             return None
         return self.inline(rest, indent, number)
 
     def inline(self, text: str, indent: int, number: int) -> Any:
         # A following line indented deeper would continue this scalar.
-        if self.pos < len(self.lines) and self.lines[self.pos][0] > indent:
+        if self.lines[self.pos][0] > indent:
             raise _Unsupported
         first = text[0]
         if first == "[" and text[-1] == "]" and not _FLOW_SPECIAL.search(text, 1, len(text) - 1):
@@ -440,6 +402,112 @@ class _FastReader:
         if ": " in plain or plain.endswith(":"):
             raise _Unsupported  # PyYAML reports "mapping values are not allowed here"
         return _build_plain(plain, number)
+
+
+_END = (-1, "")
+
+
+def _entry(content: str, number: int, alone: bool) -> tuple[Any, str, Any]:
+    """``(key, rest, value)`` of a ``key: rest`` line.
+
+    ``value`` is read here when it is a plain or quoted scalar or a simple
+    ``[a, b]`` list on the line ``alone`` (no deeper line follows), and
+    ``_MISSING`` otherwise: the caller reads it with :meth:`_FastReader.value`.
+    Lines with short such values are remembered in ``_LINES``.
+    """
+    colon = content.find(": ")
+    if colon > 0:
+        text = content[:colon]
+        rest = content[colon + 2 :]  # not empty: the line is right-stripped
+        if rest[0] == " ":
+            rest = rest.lstrip(" ")
+    elif content[-1] == ":" and len(content) > 1:
+        text = content[:-1]
+        rest = ""
+    else:
+        raise _Unsupported
+    key = _KEYS.get(text, _MISSING)
+    if key is _MISSING:
+        key = _new_key(text)
+    if key is None:
+        raise _Unsupported
+    if not (alone and rest):
+        return key, rest, _MISSING
+    head = rest[0]
+    value: Any = _MISSING
+    if head not in _NOT_SIMPLE:
+        if " #" not in rest and ": " not in rest and rest[-1] != ":":
+            value = _PLAIN.get(rest, _MISSING)
+            if value is _MISSING:
+                if head in _TEXT_ONLY and len(rest) > _PLAIN_CACHED_LENGTH:
+                    return key, rest, rest  # prose: nothing to resolve, not worth keeping
+                value = _build_plain(rest, number)
+    elif head == "'":
+        if rest[-1] == "'" and len(rest) > 1 and rest.count("'") == 2:
+            value = rest[1:-1]
+    elif head == '"':
+        if rest[-1] == '"' and len(rest) > 1 and rest.count('"') == 2 and "\\" not in rest:
+            value = rest[1:-1]
+    elif head == "[" and rest[-1] == "]" and not _FLOW_SPECIAL.search(rest, 1, len(rest) - 1):
+        value = _simple_list(rest, number)
+        if len(rest) <= _PLAIN_CACHED_LENGTH:
+            _remember(content, key, _Fresh(value))
+        return key, rest, value
+    elif head == "{" or head == "[":
+        value, end = _Flow(rest, number).node(0)
+        _expect_end(rest, end)
+        if len(rest) <= _PLAIN_CACHED_LENGTH and _Fresh.fits(value):
+            _remember(content, key, _Fresh(value))
+        return key, rest, value
+    if value is not _MISSING and len(rest) <= _PLAIN_CACHED_LENGTH:
+        _remember(content, key, value)
+    return key, rest, value
+
+
+def _remember(content: str, key: str, value: Any) -> None:
+    if len(_LINES) >= _PLAIN_LIMIT:
+        _LINES.clear()
+    _LINES[content] = (key, value)
+
+
+class _Fresh:
+    """A remembered line's one-line list or mapping of scalars, made anew for each use."""
+
+    __slots__ = ("items", "pairs")
+
+    def __init__(self, value: Seq | Map) -> None:
+        self.items = tuple(value) if isinstance(value, Seq) else None
+        self.pairs = tuple(value.items()) if isinstance(value, Map) else None
+
+    @staticmethod
+    def fits(value: Any) -> bool:
+        """Whether ``value`` is a flat list or mapping of immutable scalars."""
+        if isinstance(value, Map):
+            if value.duplicates:
+                return False
+            value = value.values()
+        elif not isinstance(value, Seq):
+            return False
+        return all(type(item) in _SCALAR_TYPES for item in value)
+
+    def make(self, number: int) -> Seq | Map:
+        if self.items is not None:
+            seq = _new_seq(Seq)
+            seq.line = number
+            seq.extend(self.items)
+            seq.lines = [number] * len(self.items)
+            return seq
+        assert self.pairs is not None
+        mapping = _new_map(Map)
+        mapping.line = number
+        mapping.update(self.pairs)
+        mapping.lines = dict.fromkeys(mapping, number)
+        mapping.duplicates = []
+        return mapping
+
+
+# What the fast reader's plain scalars resolve to; all immutable.
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None), _dt.date, _dt.datetime})
 
 
 def _simple_list(text: str, number: int) -> Seq:
