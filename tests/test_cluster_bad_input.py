@@ -150,22 +150,18 @@ def test_worker_processes_report_the_same(
 
     root, expected = copy_case(case, tmp_path)
     monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 1)
-    monkeypatch.setattr(load, "_parse_many", _no_fallback(load._parse_many))
-    project = load_project(load_config(root / "vedder.yaml"), use_cache=False, workers=2)
+    monkeypatch.setattr(load, "CHUNK_FILES", 1)
+    # Every file goes to the worker processes: this one parsing any would mean
+    # a worker failed and its files were parsed here instead.
+    monkeypatch.setattr(load, "PARENT_TAKES_CHUNKS", False)
+    monkeypatch.setattr(load, "_parse_many", _no_fallback)
+    project = load_project(load_config(root / "vedder.yaml"), use_cache=False, workers=3)
     assert sorted(found(project), key=_key) == sorted(expected["problems"], key=_key)
     assert loaded(project) == expected["loaded"]
 
 
-def _no_fallback(parse_many: Any) -> Any:
-    """Let this process parse its own share, but fail if it has to take over a worker's."""
-    calls: list[int] = []
-
-    def parse(root: str, jobs: list[Any]) -> Any:
-        calls.append(len(jobs))
-        assert len(calls) == 1, "a worker failed and this process parsed everything"
-        return parse_many(root, jobs)
-
-    return parse
+def _no_fallback(root: str, jobs: list[Any]) -> Any:
+    raise AssertionError("a worker failed and this process parsed its files")
 
 
 def test_hostile_yaml_is_a_problem_not_a_hang(tmp_path: Path) -> None:

@@ -170,6 +170,32 @@ def test_a_crafted_cache_runs_no_code(
     assert project.problems == []
 
 
+class _CacheFunction:
+    """Names a function of the cache module that is not one of its builders."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (cache_module.FileCache, (os.environ["EXPLOIT_MARKER"],))
+
+
+class _BadBuilder:
+    """Calls a builder with arguments it cannot take."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (cache_module._dataset, ("only", "three", "values"))
+
+
+@pytest.mark.parametrize("entry", [_CacheFunction(), _BadBuilder()], ids=["function", "builder"])
+def test_a_cache_naming_other_code_is_ignored(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry: Any
+) -> None:
+    monkeypatch.setenv("EXPLOIT_MARKER", str(tmp_path / "pwned"))
+    config.cache_dir.mkdir()
+    payload = {"stamp": cache_module._stamp(), "entries": {"x": entry}}
+    (config.cache_dir / CACHE_NAME).write_bytes(pickle.dumps(payload))
+    assert cache_module.FileCache.open(config.cache_dir).entries == {}
+    assert load_project(config).problems == []
+
+
 def test_an_unwritable_cache_is_no_error(config: Config) -> None:
     config.cache_dir.write_text("a file where the cache folder should be", encoding="utf-8")
     project = load_project(config)
@@ -226,6 +252,28 @@ def test_every_field_of_every_model_class_survives_the_cache(cls: type) -> None:
     copy = roundtrip([instance])[0]
     assert type(copy) is cls
     assert dataclasses.asdict(copy) == dataclasses.asdict(instance)
+
+
+def test_columns_are_stored_compactly_and_come_back_whole() -> None:
+    columns = [
+        model.Column("id", "BIGINT", "the id", ["key"], None, 5),
+        model.Column("country", None, None, [], "use market", 8),
+    ]
+    dataset = model.Dataset("d", "s.t", "clusters/c/datasets/d.yaml", columns=columns)
+    shares = [model.ValueShare("SE", 3, 0.5), model.ValueShare(None, 1, 0.1)]
+    profile = model.Profile(
+        "d", "s.t", "p", columns=[model.ColumnProfile("id", top_values=shares, line=9)]
+    )
+    buffer = io.BytesIO()
+    cache_module.dump([dataset, profile], buffer)
+    # One flat tuple per dataset, not an object per column.
+    assert buffer.getvalue().count(b"Column") == 0
+    copy, profile_copy = roundtrip([dataset, profile])
+    assert copy == dataset and profile_copy == profile
+    assert [type(c) for c in copy.columns] == [model.Column, model.Column]
+    assert type(profile_copy.columns[0]) is model.ColumnProfile
+    copy.columns[0].synonyms.append("changed")  # lists are the copy's own
+    assert dataset.columns[0].synonyms == ["key"]
 
 
 def test_cached_cluster_headers_hold_no_children(config: Config) -> None:

@@ -193,7 +193,10 @@ def test_dialect_for_url(url: str, dialect: str) -> None:
     assert dialect_for_url(url) == dialect
 
 
-def test_parallel_load_matches_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("parent_takes_chunks", [True, False])
+def test_parallel_load_matches_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parent_takes_chunks: bool
+) -> None:
     from vedder.cluster import load
 
     root = tmp_path / "good"
@@ -201,15 +204,50 @@ def test_parallel_load_matches_in_process(tmp_path: Path, monkeypatch: pytest.Mo
     config = load_config(root / "vedder.yaml")
     alone = load_project(config, use_cache=False, workers=1)
     monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(load, "CHUNK_FILES", 1)  # one queue entry per file
+    monkeypatch.setattr(load, "PARENT_TAKES_CHUNKS", parent_takes_chunks)
+    finished = _count_parallel_loads(monkeypatch)
+    together = load_project(config, use_cache=False, workers=3)
+    assert finished == [9], "the worker processes did not parse the files"
+    assert together == alone
+
+
+def _count_parallel_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from vedder.cluster import load
+
     finished: list[int] = []
     real = load._parse_parallel
 
     def parallel(*args: object) -> object:
         results = real(*args)  # type: ignore[arg-type]
-        finished.append(len(results))  # reached only when every worker succeeded
+        finished.append(len(results))  # reached only when nothing went wrong
         return results
 
     monkeypatch.setattr(load, "_parse_parallel", parallel)
-    together = load_project(config, use_cache=False, workers=3)
-    assert finished == [9], "the worker processes did not parse the files"
-    assert together == alone
+    return finished
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "raise SystemExit(3)",
+        # Takes one chunk from the queue and dies without sending it back.
+        "import os, sys; sys.stdin.buffer.read(); os.read({queue}, 2); raise SystemExit(3)",
+        # Sends garbage.
+        "import sys; sys.stdin.buffer.read(); sys.stdout.buffer.write(b'x' * 20)",
+    ],
+    ids=["dies-at-start", "dies-with-a-chunk", "talks-nonsense"],
+)
+def test_a_failing_worker_costs_time_not_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str
+) -> None:
+    from vedder.cluster import load
+
+    root = tmp_path / "good"
+    shutil.copytree(GOOD, root)
+    config = load_config(root / "vedder.yaml")
+    alone = load_project(config, use_cache=False, workers=1)
+    monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(load, "CHUNK_FILES", 1)
+    monkeypatch.setattr(load, "WORKER_SCRIPT", script)
+    assert load_project(config, use_cache=False, workers=2) == alone

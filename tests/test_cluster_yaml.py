@@ -173,3 +173,51 @@ def test_duplicate_keys_are_recorded() -> None:
     data = load_yaml("a: 1\nb: 2\na: 3\n")
     assert data == {"a": 3, "b": 2}
     assert data.duplicates == [("a", 3)]
+
+
+def _clear_caches() -> None:
+    for cache in (yamlio._PLAIN, yamlio._KEYS, yamlio._LINES, yamlio._LAYOUT):
+        cache.clear()
+
+
+@pytest.mark.parametrize("text", SNIPPETS)
+def test_remembered_lines_read_as_new_ones(text: str) -> None:
+    def read() -> Any:
+        try:
+            value = load_yaml(text, first_line=3)
+        except YamlError as exc:
+            return ("error", exc.message, exc.line)
+        return nan_safe(plain(value)), lines_of(value)
+
+    _clear_caches()
+    first = read()
+    assert read() == first  # now from the caches of lines, keys and values
+    _clear_caches()
+    assert read() == first
+
+
+def test_collections_from_remembered_lines_are_new_each_time() -> None:
+    text = "tags: [a, b]\nowners: {team: x, contacts: [y]}\npartition: {column: d}\n"
+    first = load_yaml(text)
+    second = load_yaml(text, first_line=10)
+    assert second == first
+    assert second["tags"] is not first["tags"]
+    assert second["partition"] is not first["partition"]
+    assert lines_of(second["tags"]) == (10, [(10, None), (10, None)])
+    assert second["partition"].lines == {"column": 12}
+    first["tags"].append("c")
+    first["partition"]["column"] = "changed"
+    assert load_yaml(text) == second
+
+
+def test_the_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlio, "_PLAIN_LIMIT", 10)
+    _clear_caches()
+    text = "".join(f"key_{i}: value_{i}\n" for i in range(100))
+    for _ in range(2):
+        data = load_yaml(text)
+        assert data == {f"key_{i}": f"value_{i}" for i in range(100)}
+        assert data.lines == {f"key_{i}": i + 1 for i in range(100)}
+    for cache in (yamlio._PLAIN, yamlio._KEYS, yamlio._LINES, yamlio._LAYOUT):
+        assert len(cache) <= 10
+    _clear_caches()

@@ -91,6 +91,7 @@ MAX_CHUNKS = 2048  # two bytes each: the queue fits one page of a pipe
 # Whether this process parses chunks as well as its workers (tests turn it off
 # to see the workers' results).
 PARENT_TAKES_CHUNKS = True
+WORKER_SCRIPT = "from vedder.cluster.load import _worker; _worker({queue})"
 # From this many files on, a load leaves its objects to reference counting alone.
 FREEZE_MIN_FILES = 2000
 
@@ -815,7 +816,7 @@ _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 
 def _scandir(path: str | int, problems: list[Problem], rel: str) -> list[os.DirEntry[str]]:
     try:
-        with os.scandir(path) as listing:  # type: ignore[type-var]
+        with os.scandir(path) as listing:
             entries = list(listing)
     except OSError as exc:
         problems.append(Problem(rel, None, "unreadable", f"cannot list: {exc.strerror or exc}"))
@@ -877,7 +878,10 @@ def _worker(queue: int) -> None:
     root, jobs, size = pickle.load(sys.stdin.buffer)
     with _gc_paused():
         for start in _chunks(queue, size):
-            cache_format.dump((start, _parse_many(root, jobs[start : start + size])), stdout)
+            message = io.BytesIO()
+            cache_format.dump((start, _parse_many(root, jobs[start : start + size])), message)
+            stdout.write(len(message.getbuffer()).to_bytes(8, "little"))
+            stdout.write(message.getbuffer())
             stdout.flush()
 
 
@@ -898,7 +902,7 @@ def _parse_all(
         started = _Workers.start(workers - 1)
     if started is not None:
         try:
-            with contextlib.suppress(Exception):  # a worker died: go on alone
+            with contextlib.suppress(Exception):  # whatever went wrong, parse here instead
                 return _parse_parallel(root, jobs, started)
         finally:
             started.stop()
@@ -931,8 +935,7 @@ class _Workers:
         package_parent = str(Path(vedder.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
         queue, fill = os.pipe()
-        script = f"from vedder.cluster.load import _worker; _worker({queue})"
-        command = [sys.executable, "-c", script]
+        command = [sys.executable, "-c", WORKER_SCRIPT.format(queue=queue)]
         workers = cls([], queue, fill)
         try:
             for _ in range(count):
@@ -989,37 +992,63 @@ def _parse_parallel(root: str, jobs: list[Job], workers: _Workers) -> list[FileR
     os.close(workers.fill)
     workers.fill = None
     payload = pickle.dumps((root, jobs, size), protocol=pickle.HIGHEST_PROTOCOL)
-    outputs: list[list[bytes]] = [[] for _ in workers.children]
+    received: list[bytes] = []  # messages of all workers, appended by their threads
     threads = [
-        threading.Thread(target=_exchange, args=(child, payload, output))
-        for child, output in zip(workers.children, outputs, strict=True)
+        threading.Thread(target=_exchange, args=(child, payload, received))
+        for child in workers.children
     ]
     for thread in threads:
         thread.start()
     results: list[FileResult | None] = [None] * len(jobs)
+
+    starts = range(0, len(jobs), size)
+
+    def take(messages: list[bytes]) -> None:
+        # Unpickled between this process's own chunks, not all at the end.
+        while messages:
+            with contextlib.suppress(Exception):  # not a worker's: parsed again below
+                start, part = cache_format.load(io.BytesIO(messages.pop()))
+                expected = len(jobs[start : start + size]) if start in starts else -1
+                if type(part) is list and len(part) == expected:
+                    results[start : start + size] = part
+
     if PARENT_TAKES_CHUNKS:
         for start in _chunks(workers.queue, size):
             results[start : start + size] = _parse_many(root, jobs[start : start + size])
+            take(received)
     for thread in threads:
         thread.join()
-    for child, output in zip(workers.children, outputs, strict=True):
-        if child.wait() != 0 or len(output) != 1:
-            raise RuntimeError("a load worker failed")
-        stream = io.BytesIO(output[0])
-        while stream.tell() < len(output[0]):
-            start, part = cache_format.load(stream)
-            results[start : start + len(part)] = part
-    if any(result is None for result in results):
-        raise RuntimeError("a chunk of files was not parsed")
+    take(received)
+    for child in workers.children:
+        child.wait()
+    # Chunks a worker took but never sent back (it died): parse them here.
+    for start in starts:
+        if results[start] is None:
+            results[start : start + size] = _parse_many(root, jobs[start : start + size])
     return results  # type: ignore[return-value]
 
 
-def _exchange(child: Any, payload: bytes, output: list[bytes]) -> None:
-    """Send a worker its jobs, then collect everything it writes until it exits."""
-    with contextlib.suppress(OSError):  # a worker that died early: the caller sees it
+def _exchange(child: Any, payload: bytes, received: list[bytes]) -> None:
+    """Send a worker its jobs, then collect its messages until it exits.
+
+    Whatever goes wrong ends the exchange quietly: the chunks the worker did
+    not send back are parsed by the caller.
+    """
+    with contextlib.suppress(Exception):
         child.stdin.write(payload)
         child.stdin.close()
-        output.append(child.stdout.read())
+        read = child.stdout.read
+        while len(header := read(8)) == 8:
+            size = int.from_bytes(header, "little")
+            if size > _MAX_MESSAGE:
+                break  # not a message this module wrote
+            message = read(size)
+            if len(message) != size:
+                break  # cut short: the worker died
+            received.append(message)
+
+
+_MAX_MESSAGE = 1 << 30
 
 
 def _default_workers() -> int:

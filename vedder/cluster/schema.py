@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -203,7 +203,7 @@ class Checker:
     ) -> list[tuple[dict[str, Any], int | None]]:
         """Items that fit, each with its line; broken items are reported and skipped."""
         items: list[tuple[dict[str, Any], int | None]] = []
-        item_lines = raw.lines if isinstance(raw, Seq) else []
+        item_lines: Sequence[int | None] = raw.lines if isinstance(raw, Seq) else []
         if len(item_lines) < len(raw):
             item_lines = [*item_lines, *[line] * (len(raw) - len(item_lines))]
         for i, (item, at) in enumerate(zip(raw, item_lines, strict=False)):

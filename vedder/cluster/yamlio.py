@@ -169,9 +169,7 @@ _LINES: dict[str, tuple[Any, Any]] = {}
 # First characters of plain scalars that no implicit resolver looks at: such a
 # scalar is always text.
 _TEXT_ONLY = (
-    frozenset(map(chr, range(32, 127))) - set(_RESOLVERS)
-    if None not in _RESOLVERS
-    else frozenset()
+    frozenset(map(chr, range(32, 127))) - set(_RESOLVERS) if None not in _RESOLVERS else frozenset()
 )
 _MISSING: Any = object()
 # First characters of an inline value that need more than the plain-scalar path.
@@ -327,7 +325,8 @@ class _FastReader:
         pos = self.pos
         result = _new_seq(Seq)
         result.line = numbers[pos]
-        result.lines = item_lines = []
+        item_lines: list[int] = []
+        result.lines = item_lines
         add_item = result.append
         add_line = item_lines.append
         while True:
