@@ -519,6 +519,9 @@ _TOKEN_REPR = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: \d+.*?>
 _CLASS_REPR = re.compile(r"<class 'sqlglot\.[\w.]*?(\w+)'>")
 
 
+_ERROR = 40  # logging.ERROR; logging itself is imported only with sqlglot
+
+
 @contextlib.contextmanager
 def _quiet(logger_name: str) -> Iterator[None]:
     # sqlglot logs a warning for each statement it falls back to reading as an
@@ -527,10 +530,10 @@ def _quiet(logger_name: str) -> Iterator[None]:
 
     logger = logging.getLogger(logger_name)
     previous = logger.level
-    if previous >= logging.ERROR:  # already quiet, e.g. around a whole batch of files
+    if previous >= _ERROR:  # already quiet, e.g. around a whole batch of files
         yield
         return
-    logger.setLevel(logging.ERROR)
+    logger.setLevel(_ERROR)
     try:
         yield
     finally:
@@ -538,21 +541,36 @@ def _quiet(logger_name: str) -> Iterator[None]:
 
 
 _DIALECTS: dict[str, Any] = {}  # name -> sqlglot Dialect; parsing with one keeps no state
+_SQLGLOT: tuple[Any, ...] | None = None
 
 
-def check_sql(sql: str, dialect: str) -> tuple[int | None, str, str] | None:
-    """(line within ``sql``, code, message) when ``sql`` is not one parseable statement."""
-    # Imported here: the cached path never needs sqlglot.
+def _import_sqlglot() -> tuple[Any, ...]:
+    """What :func:`check_sql` needs of sqlglot, imported on first use (the cached
+    path never needs sqlglot) and kept: an import statement per call costs more
+    than some statements take to parse."""
+    global _SQLGLOT
+    import logging
+
     from sqlglot import exp
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import ParseError, TokenError
 
+    _SQLGLOT = (exp, Dialect, ParseError, TokenError, logging.getLogger("sqlglot"))
+    return _SQLGLOT
+
+
+def check_sql(sql: str, dialect: str) -> tuple[int | None, str, str] | None:
+    """(line within ``sql``, code, message) when ``sql`` is not one parseable statement."""
+    exp, dialect_class, ParseError, TokenError, logger = _SQLGLOT or _import_sqlglot()
     try:
         reader = _DIALECTS.get(dialect)
         if reader is None:
-            reader = _DIALECTS[dialect] = Dialect.get_or_raise(dialect or None)
-        with _quiet("sqlglot"):
+            reader = _DIALECTS[dialect] = dialect_class.get_or_raise(dialect or None)
+        if logger.level >= _ERROR:  # already quiet, e.g. around a batch of files
             parsed = reader.parse(sql)
+        else:
+            with _quiet("sqlglot"):
+                parsed = reader.parse(sql)
         # A lone `;` (after a comment) parses to a Semicolon node: no statement.
         statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     except ParseError as exc:
