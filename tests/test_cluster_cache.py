@@ -300,3 +300,46 @@ def test_a_warm_load_does_not_import_sqlglot(config: Config) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+def test_cached_columns_are_built_when_first_read(config: Config) -> None:
+    expected = load_project(config, use_cache=False)
+    load_project(config)
+    cached = load_project(config)
+    streams = cached.clusters["podcasts"].datasets["streams"]
+    assert "columns" not in vars(streams)  # still packed
+    assert not hasattr(streams, "no_such_field")
+    columns = streams.columns
+    assert columns is streams.columns and "columns" in vars(streams)
+    assert all(type(column) is model.Column for column in columns)
+    assert cached == expected  # builds every other dataset's and profile's columns
+    profile = cached.clusters["podcasts"].profiles["streams"]
+    assert profile.columns == expected.clusters["podcasts"].profiles["streams"].columns
+
+
+def test_packed_columns_survive_copies_and_new_caches(config: Config) -> None:
+    import copy
+
+    expected = load_project(config, use_cache=False)
+    load_project(config)
+    cached = load_project(config)  # every dataset packed
+    dataset = cached.clusters["podcasts"].datasets["streams"]
+    assert pickle.loads(pickle.dumps(dataset)) == expected.clusters["podcasts"].datasets["streams"]
+    assert copy.deepcopy(dataset).columns == dataset.columns
+    # A cache written from packed objects, without building them, reads back whole.
+    shows = cached.clusters["podcasts"].datasets["shows"]
+    assert "columns" not in vars(shows)
+    config.cache_dir.joinpath(CACHE_NAME).unlink()
+    cache = cache_module.FileCache(config.cache_dir / CACHE_NAME)
+    cache.entries = {"x": (1, 1, "", (shows, []))}
+    cache.changed = True
+    assert cache.save()
+    again = cache_module.FileCache.open(config.cache_dir).entries["x"][3][0]
+    assert "columns" not in vars(shows)
+    assert again == expected.clusters["podcasts"].datasets["shows"]
+
+
+def test_a_malformed_packed_dataset_is_a_corrupt_cache() -> None:
+    fields = ("d", "s.t", "p", None, None, None, ("only", "five", "of", "six", None), {})
+    with pytest.raises(pickle.UnpicklingError):
+        cache_module._dataset(*fields)

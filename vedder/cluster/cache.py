@@ -15,9 +15,15 @@ Model objects are pickled as "call this model class with these field values"
 (a reducer per class, derived from its dataclass fields, so a new field is
 cached without anyone remembering to). Unpickling then runs the dataclass
 constructors straight from C, twice as fast as restoring instance dicts, and
-the reader can refuse every class but the model's: a repository can hold a
-crafted ``.vedder/`` (a pull request from a fork, run by CI), and unpickling
-otherwise runs whatever the file names.
+the reader can refuse every class but the model's (and this module's two
+builders, below): a repository can hold a crafted ``.vedder/`` (a pull request
+from a fork, run by CI), and unpickling otherwise runs whatever the file names.
+
+Columns are most of a large project's objects. A dataset's (or profile's) are
+stored as one flat tuple of their field values, and a dataset read back keeps
+them packed until its ``columns`` are first read: loading a cached project
+builds no column objects, and a command that reads only some datasets builds
+only theirs.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import os
 import pickle
 import sys
 from collections.abc import Iterable
-from itertools import repeat
+from itertools import chain, starmap
 from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
@@ -52,7 +58,7 @@ from vedder.cluster.model import (
 
 CACHE_NAME = "cluster-cache.pickle"
 # Bump when what a parse returns changes shape or meaning, or how it is stored.
-FORMAT = 3
+FORMAT = 4
 
 # Files modified this recently may change again within the file system's
 # timestamp resolution without their stat changing; leave them out of the
@@ -93,41 +99,48 @@ def _reducer(cls: type) -> Any:
     return lambda obj: (cls, fields(obj))
 
 
-def _list_fields(cls: type) -> tuple[bool, ...]:
-    """For each field of ``cls``, whether it holds a list (its default is a new list)."""
-    return tuple(f.default_factory is list for f in dataclasses.fields(cls))
+class _PackedColumns:
+    """A dataset's or profile's columns as the cache keeps them, one flat tuple of
+    their field values, and the function that builds them when first read (see
+    ``vedder.cluster.model._packed_columns``)."""
+
+    __slots__ = ("flat", "item_cls", "width")
+
+    def __init__(self, item_cls: type, width: int, flat: tuple[Any, ...]) -> None:
+        self.item_cls = item_cls
+        self.width = width
+        self.flat = flat
+
+    def __call__(self) -> list[Any]:
+        return list(starmap(self.item_cls, zip(*[iter(self.flat)] * self.width, strict=False)))
 
 
 def _packed(cls: type, list_field: str, item_cls: type, builder: Any) -> Any:
-    """A reducer that stores ``cls``'s list of ``item_cls`` objects field by field.
+    """A reducer that stores ``cls``'s list of ``item_cls`` as one flat tuple.
 
-    A repository has hundreds of thousands of columns. Stored as one tuple
-    per field per dataset (lists as tuples, a field that is None throughout as
-    one None), they unpickle in less than half the time an object per column
-    takes, and ``builder`` (below) turns them back into objects.
+    A repository has hundreds of thousands of columns: one tuple of their
+    field values per dataset unpickles much faster than an object per column,
+    and ``builder`` (below) leaves it packed until the columns are first read.
     """
     names = _fields(cls)
     index = names.index(list_field)
     values = attrgetter(*names)
-    getters = [attrgetter(name) for name in _fields(item_cls)]
-    lists = _list_fields(item_cls)
+    others = attrgetter(*(name for name in names if name != list_field))
+    item_values = attrgetter(*_fields(item_cls))
     plain = _reducer(cls)
 
     def reduce(obj: Any) -> Any:
+        if list_field not in obj.__dict__:  # still packed: stored as it came
+            packed = obj.__dict__.get("_packed_columns")
+            if type(packed) is _PackedColumns and packed.item_cls is item_cls:
+                fields = others(obj)
+                return builder, (*fields[:index], packed.flat, *fields[index:])
         fields = values(obj)
         items = fields[index]
         if type(items) is not list or not all(type(item) is item_cls for item in items):
             return plain(obj)
-        packed: list[Any] = [len(items)]
-        for get, is_list in zip(getters, lists, strict=True):
-            column = tuple(map(get, items))
-            if is_list:
-                if not all(type(value) is list for value in column):
-                    return plain(obj)
-                packed.append(tuple(map(tuple, column)))
-            else:
-                packed.append(None if column.count(None) == len(column) else column)
-        return builder, (*fields[:index], tuple(packed), *fields[index + 1 :])
+        flat = tuple(chain.from_iterable(map(item_values, items)))
+        return builder, (*fields[:index], flat, *fields[index + 1 :])
 
     return reduce
 
@@ -135,22 +148,16 @@ def _packed(cls: type, list_field: str, item_cls: type, builder: Any) -> Any:
 def _unpacker(name: str, cls: type, list_field: str, item_cls: type) -> Any:
     """The inverse of :func:`_packed`, to be stored in this module as ``name``."""
     index = _fields(cls).index(list_field)
-    lists = _list_fields(item_cls)
+    width = len(_fields(item_cls))
 
     def build(*fields: Any) -> Any:
-        count, *packed = fields[index]
-        if len(packed) != len(lists) or any(
-            column is not None and len(column) != count for column in packed
-        ):
+        flat = fields[index]
+        if type(flat) is not tuple or len(flat) % width:
             raise pickle.UnpicklingError(f"malformed {cls.__name__} in the cluster cache")
-        if count and all(column is None for column in packed):
-            raise pickle.UnpicklingError(f"malformed {cls.__name__} in the cluster cache")
-        columns = [
-            repeat(None, count) if column is None else map(list, column) if is_list else column
-            for column, is_list in zip(packed, lists, strict=True)
-        ]
-        items = list(map(item_cls, *columns))
-        return cls(*fields[:index], items, *fields[index + 1 :])
+        obj = cls(*fields[:index], [], *fields[index + 1 :])
+        del obj.__dict__[list_field]
+        obj.__dict__["_packed_columns"] = _PackedColumns(item_cls, width, flat)
+        return obj
 
     build.__name__ = build.__qualname__ = name  # what pickle stores and looks up
     return build

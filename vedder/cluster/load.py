@@ -10,8 +10,10 @@ Loading works file by file: each file is parsed on its own into a model object
 and its problems, which is what the cache (:mod:`vedder.cluster.cache`) keeps,
 so a changed file costs one parse. Cross-file checks
 (:mod:`vedder.cluster.validate`) run after assembly on every load. A cold load
-of a large repository parses in worker processes, one per CPU, because
-sqlglot and YAML parsing are CPU-bound pure Python.
+of a large repository parses in worker processes as well as this one, one
+process per CPU, because sqlglot and YAML parsing are CPU-bound pure Python:
+the workers start as soon as enough files need parsing, while the rest are
+still being scanned, and every process takes files from one shared queue.
 """
 
 from __future__ import annotations
@@ -933,7 +935,7 @@ class _Workers:
     start-up overlaps the rest of the scan (see :func:`_parse_parallel`)."""
 
     children: list[Any]
-    queue: int  # read end of the job queue, shared with the children
+    queue: int | None  # read end of the job queue, shared with the children; None once closed
     fill: int | None  # write end, open until the queue is filled
 
     @classmethod
@@ -952,7 +954,10 @@ class _Workers:
         env = dict(os.environ)
         package_parent = str(Path(vedder.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
-        queue, fill = os.pipe()
+        try:
+            queue, fill = os.pipe()
+        except OSError:  # out of descriptors: parse in this process
+            return None
         command = [sys.executable, "-c", WORKER_SCRIPT.format(queue=queue)]
         workers = cls([], queue, fill)
         try:
@@ -972,12 +977,12 @@ class _Workers:
         return workers
 
     def stop(self) -> None:
-        """Close the queue and end workers still running (normally none)."""
+        """Close the queue and end workers still running (normally none). Idempotent."""
         for fd in (self.fill, self.queue):
             if fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        self.fill = None
+        self.fill = self.queue = None
         for child in self.children:
             if child.poll() is None:
                 child.kill()
@@ -1004,7 +1009,7 @@ def _parse_parallel(root: str, jobs: list[Job], workers: _Workers) -> list[FileR
 
     size = max(CHUNK_FILES, -(-len(jobs) // MAX_CHUNKS))
     count = -(-len(jobs) // size)
-    assert workers.fill is not None
+    assert workers.fill is not None and workers.queue is not None
     # At most one page, so the write completes at once.
     os.write(workers.fill, b"".join(i.to_bytes(2, "little") for i in range(count)))
     os.close(workers.fill)

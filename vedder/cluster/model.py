@@ -8,7 +8,7 @@ sources and cached copies do not depend on where the repository is checked out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -93,6 +93,11 @@ class Dataset:
         lowered = name.lower()
         return next((c for c in self.columns if c.name.lower() == lowered), None)
 
+    if not TYPE_CHECKING:  # to type checkers, columns is the plain field above
+
+        def __getattr__(self, name: str) -> Any:
+            return _packed_columns(self, name)
+
 
 @dataclass(slots=True)
 class ValueShare:
@@ -134,6 +139,27 @@ class Profile:
     def column(self, name: str) -> ColumnProfile | None:
         lowered = name.lower()
         return next((c for c in self.columns if c.name.lower() == lowered), None)
+
+    if not TYPE_CHECKING:  # to type checkers, columns is the plain field above
+
+        def __getattr__(self, name: str) -> Any:
+            return _packed_columns(self, name)
+
+
+def _packed_columns(obj: Dataset | Profile, name: str) -> Any:
+    """``obj.columns`` built on first use, for an object read from the load cache.
+
+    Most of a large project's objects are columns, and many commands never
+    look at them: the cache (vedder.cluster.cache) leaves them packed, with a
+    function that builds them, and the object has no ``columns`` attribute
+    until it is first read.
+    """
+    build = obj.__dict__.get("_packed_columns") if name == "columns" else None
+    if build is None:
+        raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
+    columns = obj.__dict__.setdefault("columns", build())
+    obj.__dict__.pop("_packed_columns", None)
+    return columns
 
 
 @dataclass

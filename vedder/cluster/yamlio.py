@@ -13,7 +13,10 @@ Two readers produce the same result:
   files, and PyYAML, even with libyaml, spends most of a cold load building
   its node graph; this reader is several times faster. It resolves plain
   scalars with PyYAML's own resolver and constructors, so ``yes``, ``1e3``,
-  ``2026-11-20`` and ``~`` mean exactly what they mean to PyYAML.
+  ``2026-11-20`` and ``~`` mean exactly what they mean to PyYAML. Lines
+  repeat across the files of a repository (``    type: VARCHAR``), so it
+  remembers what it made of short lines and looks them up whole; lists and
+  mappings it remembers are made anew for each use.
 * PyYAML (libyaml when installed) for everything else. The fast reader gives
   up on anything outside its subset (anchors, tags, block scalars, multi-line
   scalars, escapes, tabs, ...) rather than guess, so the two never disagree;
@@ -22,7 +25,6 @@ Two readers produce the same result:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import re
 from itertools import compress
@@ -161,10 +163,10 @@ _CONSTRUCTOR = SafeConstructor()
 _PLAIN: dict[str, Any] = {}  # text -> value; every value here is immutable
 _PLAIN_LIMIT = 200_000
 _PLAIN_CACHED_LENGTH = 64
-# Whole `key: value` lines whose value is a short scalar -> (key, value), a
-# tuple standing for a simple list. Such lines (`type: VARCHAR`, `- name:
-# user_id`) repeat across the files of a repository, and one look-up replaces
-# splitting and resolving them.
+# Whole `key: value` lines whose value fits on the line and is short -> (key,
+# value), the value a _Fresh for a list or mapping. Such lines (`type:
+# VARCHAR`, `- name: user_id`) repeat across the files of a repository, and one
+# look-up replaces splitting and resolving them.
 _LINES: dict[str, tuple[Any, Any]] = {}
 # First characters of plain scalars that no implicit resolver looks at: such a
 # scalar is always text.
@@ -204,7 +206,7 @@ def _resolve_plain(value: str) -> Any:
 # or () for a blank or comment line. Lines repeat across the files of a
 # repository (`    type: VARCHAR`), so most are looked up rather than measured.
 _LAYOUT: dict[str, tuple[int, str] | tuple[()]] = {}
-_LAYOUT_CACHED_LENGTH = 120
+_LAYOUT_CACHED_LENGTH = 80
 
 
 def _layout(raw: str) -> tuple[int, str] | tuple[()]:
@@ -233,13 +235,10 @@ class _FastReader:
             raise _Unsupported
         raw = text.split("\n")
         layouts: list[Any] = list(map(_LAYOUT.get, raw))
-        if None in layouts:  # lines not seen before
-            at = 0
-            with contextlib.suppress(ValueError):  # index() found no more
-                while True:
-                    at = layouts.index(None, at)
-                    layouts[at] = _layout(raw[at])
-                    at += 1
+        at = -1
+        for _ in range(layouts.count(None)):  # lines not seen before
+            at = layouts.index(None, at + 1)
+            layouts[at] = _layout(raw[at])
         # Blank and comment lines (an empty layout) are dropped.
         lines: list[tuple[int, str]] = list(compress(layouts, layouts))  # (indent, content)
         numbers = list(compress(numbered_from(offset + 1), layouts))  # their file lines
@@ -409,10 +408,11 @@ _END = (-1, "")
 def _entry(content: str, number: int, alone: bool) -> tuple[Any, str, Any]:
     """``(key, rest, value)`` of a ``key: rest`` line.
 
-    ``value`` is read here when it is a plain or quoted scalar or a simple
-    ``[a, b]`` list on the line ``alone`` (no deeper line follows), and
-    ``_MISSING`` otherwise: the caller reads it with :meth:`_FastReader.value`.
-    Lines with short such values are remembered in ``_LINES``.
+    ``value`` is read here when it is a plain or quoted scalar or a one-line
+    ``[...]`` or ``{...}`` on the line ``alone`` (no deeper line follows), and
+    is ``_MISSING`` otherwise: the caller reads it with
+    :meth:`_FastReader.value`. Lines with short such values are remembered in
+    ``_LINES``.
     """
     colon = content.find(": ")
     if colon > 0:
@@ -543,8 +543,7 @@ def _split_key(content: str) -> tuple[str, str] | None:
 
     Cheaper than a regular expression per line: the text before the first
     ": " is looked up in a table of keys already seen (they repeat in every
-    file), and only new ones are checked. :meth:`_FastReader.mapping` repeats
-    this inline.
+    file), and only new ones are checked. :func:`_entry` splits the same way.
     """
     colon = content.find(": ")
     if colon > 0:
