@@ -4,6 +4,12 @@ Targets: median under 1 s per question for ``vedder ask`` as a fresh process
 (start-up included), and under 100 ms per question in a batch through the
 Python API once the project is loaded.
 
+Each process asks as an analyst would: the demo project, its cluster cache
+already written by an earlier command, and the run recorded in a conversation
+log (a temporary one, so the demo's log stays clean). The package's bytecode is
+compiled first, as ``pip install`` does; an editable checkout otherwise
+compiles every module on each start when PYTHONDONTWRITEBYTECODE is set.
+
 Reproduce: .venv/bin/python benchmarks/bench_ask.py [--process-runs 10]
 (needs the demo warehouse: make warehouse)
 """
@@ -11,10 +17,13 @@ Reproduce: .venv/bin/python benchmarks/bench_ask.py [--process-runs 10]
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,17 +42,35 @@ def questions() -> list[str]:
 
 
 def process_times(asked: list[str]) -> list[float]:
-    times = []
-    for question in asked:
-        start = time.perf_counter()
-        subprocess.run(
-            [str(VEDDER), "ask", question, "--json", "--no-log"],
-            cwd=REPO,
-            capture_output=True,
-            check=False,
+    compileall.compile_dir(REPO / "vedder", quiet=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp, "vedder.yaml")
+        text = (REPO / "vedder.yaml").read_text(encoding="utf-8")
+        config.write_text(
+            text.replace("clusters: clusters", f"clusters: {REPO / 'clusters'}")
+            .replace("duckdb:///examples", f"duckdb:///{REPO}/examples")
+            .replace("log: .vedder/log.db", f"log: {tmp}/log.db"),
+            encoding="utf-8",
         )
-        times.append(time.perf_counter() - start)
-    return times
+        env = {**os.environ, "VEDDER_CONFIG": str(config)}
+
+        def ask(question: str) -> float:
+            start = time.perf_counter()
+            done = subprocess.run(
+                [str(VEDDER), "ask", question, "--json"],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            elapsed = time.perf_counter() - start
+            if done.returncode not in (0, 1):  # 1: not covered, a normal outcome
+                raise SystemExit(f"vedder ask failed:\n{done.stdout}{done.stderr}")
+            return elapsed
+
+        ask(asked[0])  # writes the cluster cache and creates the log, as a first command would
+        return [ask(question) for question in asked]
 
 
 def batch_times(asked: list[str]) -> tuple[float, list[float]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -26,8 +27,13 @@ from functools import lru_cache
 from itertools import chain
 from typing import cast
 
-import bm25s
-import numpy as np
+# bm25s shows progress with tqdm unless told not to, and importing tqdm.auto
+# (it pulls in asyncio) costs more than a small project's whole search. The
+# index is built quietly anyway; this is bm25s's own switch.
+os.environ.setdefault("DISABLE_TQDM", "1")
+
+import bm25s  # noqa: E402 - after the switch above
+import numpy as np  # noqa: E402
 
 from vedder.cluster.model import Cluster, Column, Dataset, Doc, Pair, Project
 
