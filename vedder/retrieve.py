@@ -1,7 +1,7 @@
 """Routing a question to clusters, and choosing the context an answerer sees.
 
-One :class:`Index` is built per project. It holds a BM25 index (the ``bm25s``
-library) over everything a cluster knows: its title, description and topics;
+One :class:`Index` is built per project. It holds a BM25 index (SQLite's FTS5
+full-text engine, in memory) over everything a cluster knows: its title, description and topics;
 each dataset with its columns, descriptions, synonyms and profiled values; each
 Markdown section of each doc; and each phrasing of each vetted pair. Routing
 scores clusters by their best items and decides *coverage* separately, as the
@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import gc
 import math
-import os
 import re
+import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,15 +28,8 @@ from functools import lru_cache
 from itertools import chain
 from typing import cast
 
-# bm25s shows progress with tqdm unless told not to, and importing tqdm.auto
-# (it pulls in asyncio) costs more than a small project's whole search. The
-# index is built quietly anyway; this is bm25s's own switch.
-os.environ.setdefault("DISABLE_TQDM", "1")
-
-import bm25s  # noqa: E402 - after the switch above
-import numpy as np  # noqa: E402
-
 from vedder.cluster.model import Cluster, Column, Dataset, Doc, Pair, Project
+from vedder.errors import VedderError
 
 DEFAULT_THRESHOLD = 0.5  # share of the question's topic words a cluster must know
 # A word no cluster knows weighs like a fairly rare one, not like the rarest: it
@@ -552,12 +546,14 @@ class Index:
         self.cluster_names: list[str] = list(project.clusters)
         self.items: list[_Item] = []
         self.item_terms: list[list[str]] = []
-        self.bm25 = bm25s.BM25()
+        self.vocab: dict[str, int] = {}  # term -> its token in the full-text table
         self.df: dict[str, int] = {}
         self.cluster_terms: list[frozenset[str]] = []
-        self._item_cluster = np.zeros(0, dtype=np.int32)
-        self._pair_mask = np.zeros(0, dtype=np.float32)
-        self._cluster_masks: dict[int, np.ndarray] = {}
+        self.cluster_items: list[list[int]] = []  # item positions of each cluster
+        # The BM25 engine: an in-memory FTS5 table, one row per item (rowid =
+        # its position in ``items``). One connection, so one query at a time.
+        self._fts = sqlite3.connect(":memory:", check_same_thread=False)
+        self._fts_lock = threading.Lock()
         self.cache: dict[object, object] = {}  # per-pair analyses computed lazily by answerers
 
     # ---- building
@@ -602,26 +598,46 @@ class Index:
                     self._add(ci, "pair", (pair, k), text_terms(text))
 
     def _fit(self) -> None:
-        # Vocabulary and ids built with C-level helpers: a large repository has
-        # millions of terms, and a Python loop over them dominates the build.
+        # Each distinct term becomes a token "t<number>" in the full-text table,
+        # so that FTS5's tokenizer splits rows exactly where this module did,
+        # whatever characters a term holds. Built with C-level helpers: a large
+        # repository has millions of terms, and a Python loop over them
+        # dominates the build.
         vocab = {t: i for i, t in enumerate(dict.fromkeys(chain.from_iterable(self.item_terms)))}
-        lookup = vocab.__getitem__
-        ids = [list(map(lookup, toks)) for toks in self.item_terms]
-        if "" not in vocab:
-            vocab[""] = len(vocab)  # lets an empty item exist; it never matches
-        if ids:
-            self.bm25.index((ids, vocab), show_progress=False)
+        tokens = [f"t{i}" for i in range(len(vocab))]
+        token = dict(zip(vocab, tokens, strict=True)).__getitem__
+        rows = (
+            (position, " ".join(map(token, toks)), f"c{item.cluster} k{item.kind}")
+            for position, (item, toks) in enumerate(zip(self.items, self.item_terms, strict=True))
+        )
+        with self._fts:
+            # ascii: split on spaces only ("t12" is one token). The scope column
+            # ("c3 kpair": cluster 3, a pair) lets a query reach one cluster's
+            # items through the index instead of scoring every item and
+            # filtering; it weighs nothing in the scores (see scores()).
+            try:
+                self._fts.execute(
+                    "CREATE VIRTUAL TABLE items USING fts5(terms, scope, tokenize = 'ascii')"
+                )
+            except sqlite3.OperationalError as error:  # "no such module: fts5"
+                raise VedderError(
+                    f"this Python's SQLite ({sqlite3.sqlite_version}) lacks FTS5, "
+                    f"which Vedder's search needs ({error})",
+                    hint="use a Python built with a standard SQLite (python.org, Debian, "
+                    "Homebrew and conda builds all include FTS5)",
+                ) from None
+            self._fts.executemany("INSERT INTO items (rowid, terms, scope) VALUES (?, ?, ?)", rows)
         self.vocab = vocab
         per_cluster: list[set[str]] = [set() for _ in self.cluster_names]
+        self.cluster_items = [[] for _ in self.cluster_names]
         df: Counter[str] = Counter()
-        for item, toks in zip(self.items, self.item_terms, strict=True):
+        for position, (item, toks) in enumerate(zip(self.items, self.item_terms, strict=True)):
             unique = set(toks)
             per_cluster[item.cluster] |= unique
+            self.cluster_items[item.cluster].append(position)
             df.update(unique)
         self.df = dict(df)
         self.cluster_terms = [frozenset(s) for s in per_cluster]
-        self._item_cluster = np.array([i.cluster for i in self.items], dtype=np.int32)
-        self._pair_mask = np.array([i.kind == "pair" for i in self.items], dtype=np.float32)
 
     # ---- scoring
 
@@ -639,27 +655,35 @@ class Index:
         """How much a term says about a topic: its idf, capped for terms nobody knows."""
         return self.idf(t) if t in self.df else UNKNOWN_TERM_WEIGHT
 
-    def scores(self, tokens: Sequence[str], mask: np.ndarray | None = None) -> np.ndarray:
-        """BM25 score of every item for ``tokens`` (zeros where ``mask`` is 0)."""
-        known = [t for t in tokens if t in self.vocab]
-        if not known or not self.items:
-            return np.zeros(len(self.items), dtype=np.float32)
-        result = self.bm25.get_scores(known, weight_mask=mask)
-        return np.asarray(result, dtype=np.float32)
+    def scores(
+        self,
+        tokens: Sequence[str],
+        clusters: Iterable[str] | None = None,
+        kind: str | None = None,
+    ) -> dict[int, float]:
+        """BM25 scores of the items that share a term with ``tokens``.
 
-    def cluster_mask(self, clusters: Iterable[str], kind: str | None = None) -> np.ndarray:
-        wanted = {self.cluster_names.index(c) for c in clusters if c in self.project.clusters}
-        key = (tuple(sorted(wanted)), kind)
-        cached = self._cluster_masks.get(key)  # type: ignore[call-overload]
-        if cached is not None:
-            return cached
-        mask = np.isin(self._item_cluster, list(wanted)).astype(np.float32)
-        if kind == "pair":
-            mask *= self._pair_mask
-        elif kind is not None:
-            mask *= np.array([i.kind == kind for i in self.items], dtype=np.float32)
-        self._cluster_masks[key] = mask  # type: ignore[index]
-        return mask
+        Keys are positions in :attr:`items`; items of other ``clusters`` or
+        kinds are left out, but every item counts for how rare a term is. A
+        term the question repeats counts again.
+        """
+        known = [f"t{self.vocab[t]}" for t in tokens if t in self.vocab]
+        if not known:
+            return {}
+        query = f"terms : ({' OR '.join(known)})"
+        if clusters is not None:
+            wanted = [
+                f"c{self.cluster_names.index(c)}" for c in clusters if c in self.project.clusters
+            ]
+            if not wanted:
+                return {}
+            query += f" AND scope : ({' OR '.join(wanted)})"
+        if kind is not None:
+            query += f" AND scope : k{kind}"
+        # bm25() with weights per column: the terms count, the scope does not.
+        sql = "SELECT rowid, -bm25(items, 1.0, 0.0) FROM items WHERE items MATCH ?"
+        with self._fts_lock:
+            return dict(self._fts.execute(sql, [query]).fetchall())
 
     # ---- routing
 
@@ -692,15 +716,17 @@ class Index:
         """Clusters ranked for ``question``, best first; ``covered`` says which may answer."""
         if not self.cluster_names:
             return []
-        item_scores = self.scores(query_terms(question))
-        best = np.zeros(len(self.cluster_names), dtype=np.float32)
-        np.maximum.at(best, self._item_cluster, item_scores)
-        top = float(best.max()) if best.size else 0.0
+        best = [0.0] * len(self.cluster_names)
+        for i, score in self.scores(query_terms(question)).items():
+            ci = self.items[i].cluster
+            best[ci] = max(best[ci], score)
+        top = max(best)
         routes: list[Route] = []
-        for ci in np.argsort(-best, kind="stable")[: max(limit * 3, limit)]:
-            name = self.cluster_names[int(ci)]
+        by_score = sorted(range(len(best)), key=lambda ci: -best[ci])  # stable: ties in order
+        for ci in by_score[: max(limit * 3, limit)]:
+            name = self.cluster_names[ci]
             share, matched = self.coverage(question, name)
-            relative = float(best[ci]) / top if top > 0 else 0.0
+            relative = best[ci] / top if top > 0 else 0.0
             # Coverage decides; BM25 relative to the best cluster orders near ties.
             score = share * (0.75 + 0.25 * relative)
             covered = share >= self.threshold and bool(matched)
@@ -714,17 +740,13 @@ class Index:
         self, question: str, clusters: Iterable[str], *, limit: int = 10
     ) -> list[ScoredPair]:
         """Vetted pairs of ``clusters`` closest to ``question`` by BM25 (best phrasing each)."""
-        clusters = list(clusters)
-        mask = self.cluster_mask(clusters, "pair")
-        item_scores = self.scores(query_terms(question), mask)
-        order = np.argsort(-item_scores, kind="stable")
         seen: set[str] = set()
         out: list[ScoredPair] = []
-        for i in order:
-            score = float(item_scores[i])
+        scores = self.scores(query_terms(question), clusters, "pair")
+        for i, score in sorted(scores.items(), key=lambda s: (-s[1], s[0])):  # ties: index order
             if score <= 0 or len(out) >= limit:
                 break
-            item = self.items[int(i)]
+            item = self.items[i]
             pair, k = cast("tuple[Pair, int]", item.ref)
             if pair.path in seen:
                 continue
@@ -739,14 +761,13 @@ class Index:
         if found is None:
             raise KeyError(cluster)
         tokens = query_terms(question)
-        mask = self.cluster_mask([cluster])
-        item_scores = self.scores(tokens, mask)
+        item_scores = self.scores(tokens, [cluster])
         pairs = self.pair_scores(question, [cluster], limit=8)
         docs: list[tuple[float, Section]] = []
         datasets: dict[str, float] = {}
-        for i in np.nonzero(mask)[0]:
-            item = self.items[int(i)]
-            score = float(item_scores[i])
+        for i in self.cluster_items[self.cluster_names.index(cluster)]:
+            item = self.items[i]
+            score = item_scores.get(i, 0.0)
             if item.kind == "doc" and score > 0:
                 docs.append((score, item.ref))  # type: ignore[arg-type]
             elif item.kind == "dataset":

@@ -96,6 +96,6 @@ def main() -> None:
     finally:
         # The command is done and has closed what it opened. What is left is
         # the interpreter's last garbage collection over every object that
-        # sqlglot, numpy and duckdb created on import, about 0.1 s of an
-        # `ask`; frozen objects are left out of it (and freed with the process).
+        # sqlglot and duckdb created on import, about 0.1 s of an `ask`;
+        # frozen objects are left out of it (and freed with the process).
         gc.freeze()
