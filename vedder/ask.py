@@ -152,7 +152,6 @@ class Session:
     def _answer(
         self, question: str, *, cluster: str | None, model: str, history: Sequence[Turn]
     ) -> Answer:
-        from vedder.answer.followup import looks_like_follow_up
         from vedder.answer.offline import answer_offline
 
         if not question.strip():
@@ -168,9 +167,13 @@ class Session:
         dialect = self.warehouse(home).dialect
         offline: Answer | None = None
         last = history[-1] if history else None
-        if last is not None and last.answer.cluster and looks_like_follow_up(question):
-            # "and in Norway?" means the previous question with Norway: read it that way first.
-            offline = self._follow_up(question, last, dialect)
+        if last is not None and last.answer.cluster:
+            # Imported here: a single `vedder ask` has no earlier turn to follow up on.
+            from vedder.answer.followup import looks_like_follow_up
+
+            if looks_like_follow_up(question):
+                # "and in Norway?" means the previous question with Norway: read it that way first.
+                offline = self._follow_up(question, last, dialect)
         if offline is None:
             offline = answer_offline(
                 question,

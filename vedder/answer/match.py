@@ -331,10 +331,14 @@ def cluster_facts(index: Index, name: str, dialect: str | None = None) -> Cluste
         countables |= _table_nouns(cluster, dataset.table)
         for column in dataset.columns:
             countables |= _column_nouns(cluster, dataset.table, column.name.lower())
+    # What the phrasings count, read once: countables and counted terms both need it.
+    phrasings_count = [
+        w for pair in cluster.pairs for q in pair.questions
+        for w in counted_nouns(q.lower(), ranked=True)
+    ]  # fmt: skip
     for pair in cluster.pairs:
         countables |= pair_facts(index, name, pair, dialect).counted
-        for question in pair.questions:
-            countables.update(stem(w) for w in counted_nouns(question.lower(), ranked=True))
+    countables.update(stem(w) for w in phrasings_count)
     # Words of the cluster's pairs tell pairs apart as much as its column names do:
     # "skip rate" belongs to the pair about skips, not to the one about shares.
     pair_words = {
@@ -384,22 +388,24 @@ def cluster_facts(index: Index, name: str, dialect: str | None = None) -> Cluste
             for text in [cluster.title or "", cluster.description or "", *cluster.topics]
             for w in words(text)
         ),
-        frozenset(_counted_terms(cluster, index, name, dialect)),
+        frozenset(_counted_terms(cluster, index, name, dialect, phrasings_count)),
     )
     index.cache[key] = facts_
     return facts_
 
 
-def _counted_terms(cluster: Cluster, index: Index, name: str, dialect: str | None) -> set[str]:
-    """Terms of the nouns the cluster's pairs count or measure ("refunds", "listeners")."""
+def _counted_terms(
+    cluster: Cluster, index: Index, name: str, dialect: str | None, phrasings_count: list[str]
+) -> set[str]:
+    """Terms of the nouns the cluster's pairs count or measure ("refunds", "listeners");
+    ``phrasings_count``: the nouns their phrasings count."""
     found: set[str] = set()
     for pair in cluster.pairs:
         shape = pair_facts(index, name, pair, dialect).shape
         for alias in (*shape.measures, *(c.alias for c in shape.counts)):
             parts = words(alias)
             found.update(term(w) for w in parts if len(w) > 3 and w.endswith("s"))
-        for question in pair.questions:
-            found.update(term(w) for w in counted_nouns(question.lower(), ranked=True))
+    found.update(term(w) for w in phrasings_count)
     return found - {term(w) for w in GENERIC_PERSONS}
 
 
