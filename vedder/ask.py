@@ -62,9 +62,12 @@ class Session:
     @property
     def index(self) -> Index:
         if self._index is None:
+            from vedder.answer.prepared import PreparedFacts
             from vedder.retrieve import Index
 
             self._index = Index.build(self.project)
+            # What the matcher works out about the pairs is kept for later runs.
+            self._index.cache = PreparedFacts.open(self.project, self.config.cache_dir)
         return self._index
 
     @property
@@ -88,6 +91,11 @@ class Session:
         for warehouse in self._warehouses.values():
             warehouse.close()
         self._warehouses.clear()
+        if self._index is not None:
+            from vedder.answer.prepared import PreparedFacts
+
+            if isinstance(self._index.cache, PreparedFacts):
+                self._index.cache.save()
 
     def __enter__(self) -> Session:
         return self

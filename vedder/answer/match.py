@@ -27,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from vedder.answer.intent import (
@@ -80,11 +79,14 @@ ROUTE_GAP = 0.15  # clusters routed this far below the best are not searched for
 
 @dataclass(frozen=True)
 class PairFacts:
-    """What the matcher needs to know about one pair; computed once per index."""
+    """What the matcher needs to know about one pair; computed once per index.
+
+    Plain data, kept between runs (see :mod:`vedder.answer.prepared`): the parsed
+    SQL itself is not kept, only what was read from it.
+    """
 
     pair: Pair
     cluster: str
-    tree: exp.Expression | None
     shape: Shape
     support: frozenset[str]  # terms of the tables and columns the SQL reads
     weak_support: frozenset[str]  # terms of their descriptions
@@ -416,11 +418,10 @@ def pair_facts(index: Index, cluster: str, pair: Pair, dialect: str | None = Non
         return cached
     owner = index.project.clusters[cluster]
     try:
-        tree: exp.Expression | None = parse(pair.sql, dialect)
-        shape = read_shape(tree) if tree is not None else Shape()
-        error = None
+        tree = parse(pair.sql, dialect)
+        shape, error = (read_shape(tree) if tree is not None else Shape()), None
     except (SqlglotError, ValueError) as exc:
-        tree, shape, error = None, Shape(), f"the pair's SQL does not parse: {exc}"
+        shape, error = Shape(), f"the pair's SQL does not parse: {exc}"
     support: set[str] = set()
     weak: set[str] = set()
     for table in shape.tables:
@@ -445,7 +446,6 @@ def pair_facts(index: Index, cluster: str, pair: Pair, dialect: str | None = Non
     facts = PairFacts(
         pair,
         cluster,
-        tree,
         shape,
         frozenset(support),
         frozenset(weak),
@@ -1041,10 +1041,14 @@ def _examine(asked: Asked, candidate: Candidate) -> Candidate:
 
 
 def _adapted_sql(candidate: Candidate, dialect: str | None) -> str:
-    if not candidate.plan.substitutions or candidate.facts.tree is None:
+    if not candidate.plan.substitutions or candidate.facts.error is not None:
         return candidate.pair.sql.strip()
-    tree = apply(candidate.facts.tree, candidate.plan.substitutions)
-    return tree.sql(dialect=dialect, pretty=True)
+    # Parsed again (the facts keep no tree): the same text gives the same tree,
+    # so the planned slots are the same literals.
+    tree = parse(candidate.pair.sql, dialect)
+    if tree is None:
+        return candidate.pair.sql.strip()
+    return apply(tree, candidate.plan.substitutions).sql(dialect=dialect, pretty=True)
 
 
 def _suggestions(candidates: list[Candidate]) -> list[Suggestion]:

@@ -1129,6 +1129,7 @@ def load_project(config: Config, *, use_cache: bool = True, workers: int | None 
         cache = FileCache.open(config.cache_dir) if use_cache else FileCache(None)
         found = _scan_clusters(scanner, str(clusters_dir), project.problems)
         folders, results = _results(config, found, cache, workers)
+        project.fingerprint = _fingerprint(config, folders)
         for folder in folders:
             cluster = _assemble(folder, results, config)
             project.clusters[cluster.name] = cluster
@@ -1235,6 +1236,26 @@ def _results(
         if started is not None:
             started.stop()
     return folders, results
+
+
+def _fingerprint(config: Config, folders: list[ClusterFolder]) -> str | None:
+    """A digest of every file's path, size and modification time, and of vedder.yaml's
+    (its warehouses decide the SQL dialect). None while any was modified so recently
+    that a further change might leave both unchanged."""
+    import hashlib
+
+    try:
+        stat = Path(config.path).stat()
+    except OSError:  # a config given as defaults, not read from a file
+        return None
+    stamps = [(str(config.path), stat.st_size, stat.st_mtime_ns)]
+    for folder in folders:
+        files = [folder.cluster_file, *folder.files] if folder.cluster_file else folder.files
+        stamps += [(f.rel, f.size, f.mtime_ns) for f in files]
+    racy = time.time_ns() - cache_format.RACY_WINDOW_NS
+    if any(mtime_ns >= racy for _, _, mtime_ns in stamps):
+        return None
+    return hashlib.blake2b(repr(sorted(stamps)).encode(), digest_size=16).hexdigest()
 
 
 def _assemble(folder: ClusterFolder, results: dict[str, FileResult], config: Config) -> Cluster:

@@ -226,6 +226,10 @@ class Project:
     root: str
     clusters: dict[str, Cluster] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # Changes whenever a file of the project (or vedder.yaml) does: what was
+    # worked out from one fingerprint holds for it. None when it cannot be
+    # trusted, such as while a file was modified moments ago.
+    fingerprint: str | None = None
 
     @property
     def errors(self) -> list[Problem]:
