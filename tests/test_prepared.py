@@ -135,7 +135,7 @@ def test_files_of_another_project_content_are_not_used(project_dir: Path) -> Non
     config = load_config(project_dir / "vedder.yaml")
     project = load_project(config)
     assert data["stamp"][-2] == project.fingerprint
-    facts = PreparedFacts(project, project_dir / ".vedder" / FOLDER)
+    facts = PreparedFacts.open(project, project_dir / ".vedder")
     assert facts.get(("cluster-facts", "listening", "duckdb")) is not None
 
     (project_dir / "clusters" / "listening" / "docs" / "new.md").write_text(
@@ -144,5 +144,6 @@ def test_files_of_another_project_content_are_not_used(project_dir: Path) -> Non
     _backdate(project_dir, seconds=60)
     changed = load_project(config)
     assert changed.fingerprint != project.fingerprint
-    facts = PreparedFacts(changed, project_dir / ".vedder" / FOLDER)
+    facts = PreparedFacts.open(changed, project_dir / ".vedder")
+    assert isinstance(facts, PreparedFacts)
     assert facts.get(("cluster-facts", "listening", "duckdb")) is None

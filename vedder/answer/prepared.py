@@ -47,7 +47,7 @@ _CODE = ("match.py", "intent.py", "values.py", "substitute.py", "../retrieve.py"
 _MISSING = object()
 
 
-def _stamp(project: Project) -> tuple[Any, ...]:
+def _stamp(fingerprint: str) -> tuple[Any, ...]:
     here = Path(__file__).parent
     code = []
     for name in _CODE:
@@ -57,7 +57,7 @@ def _stamp(project: Project) -> tuple[Any, ...]:
         except OSError:
             code.append((name, 0, 0))
     versions = (FORMAT, __version__, sqlglot.__version__, sys.version_info[:2])
-    return (*versions, project.fingerprint, tuple(code))
+    return (*versions, fingerprint, tuple(code))
 
 
 class _Pickler(pickle.Pickler):
@@ -96,11 +96,11 @@ class PreparedFacts(dict[Any, Any]):
     clusters that gained entries.
     """
 
-    def __init__(self, project: Project, folder: Path) -> None:
+    def __init__(self, project: Project, folder: Path, fingerprint: str) -> None:
         super().__init__()
         self.project = project
         self.folder = folder
-        self.stamp = _stamp(project)
+        self.stamp = _stamp(fingerprint)
         self._read: set[str] = set()
         self._changed: set[str] = set()
 
@@ -108,9 +108,10 @@ class PreparedFacts(dict[Any, Any]):
     def open(cls, project: Project, cache_dir: Path) -> dict[Any, Any]:
         """The cache for ``project``: kept under ``cache_dir`` when its content can be
         identified, a plain dict (nothing kept) when it cannot."""
-        if project.fingerprint is None:
+        fingerprint = project.fingerprint
+        if fingerprint is None:
             return {}
-        return cls(project, cache_dir / FOLDER)
+        return cls(project, cache_dir / FOLDER, fingerprint)
 
     def get(self, key: Any, default: Any = None) -> Any:
         found = super().get(key, _MISSING)

@@ -1129,7 +1129,7 @@ def load_project(config: Config, *, use_cache: bool = True, workers: int | None 
         cache = FileCache.open(config.cache_dir) if use_cache else FileCache(None)
         found = _scan_clusters(scanner, str(clusters_dir), project.problems)
         folders, results = _results(config, found, cache, workers)
-        project.fingerprint = _fingerprint(config, folders)
+        project.file_stamps = _file_stamps(config, folders)
         for folder in folders:
             cluster = _assemble(folder, results, config)
             project.clusters[cluster.name] = cluster
@@ -1238,24 +1238,23 @@ def _results(
     return folders, results
 
 
-def _fingerprint(config: Config, folders: list[ClusterFolder]) -> str | None:
-    """A digest of every file's path, size and modification time, and of vedder.yaml's
-    (its warehouses decide the SQL dialect). None while any was modified so recently
-    that a further change might leave both unchanged."""
-    import hashlib
-
+def _file_stamps(
+    config: Config, folders: list[ClusterFolder]
+) -> tuple[tuple[str, int, int], list[SourceFile]] | None:
+    """What :attr:`Project.fingerprint` is made of: vedder.yaml's stamp (its warehouses
+    decide the SQL dialect) and every file found. None while any was modified so
+    recently that a further change might leave its size and time as they are."""
     try:
         stat = Path(config.path).stat()
     except OSError:  # a config given as defaults, not read from a file
         return None
-    stamps = [(str(config.path), stat.st_size, stat.st_mtime_ns)]
+    files = [f.cluster_file for f in folders if f.cluster_file is not None]
     for folder in folders:
-        files = [folder.cluster_file, *folder.files] if folder.cluster_file else folder.files
-        stamps += [(f.rel, f.size, f.mtime_ns) for f in files]
+        files += folder.files
     racy = time.time_ns() - cache_format.RACY_WINDOW_NS
-    if any(mtime_ns >= racy for _, _, mtime_ns in stamps):
+    if max(stat.st_mtime_ns, *map(attrgetter("mtime_ns"), files)) >= racy:
         return None
-    return hashlib.blake2b(repr(sorted(stamps)).encode(), digest_size=16).hexdigest()
+    return (str(config.path), stat.st_size, stat.st_mtime_ns), files
 
 
 def _assemble(folder: ClusterFolder, results: dict[str, FileResult], config: Config) -> Cluster:

@@ -226,10 +226,27 @@ class Project:
     root: str
     clusters: dict[str, Cluster] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    # Changes whenever a file of the project (or vedder.yaml) does: what was
-    # worked out from one fingerprint holds for it. None when it cannot be
-    # trusted, such as while a file was modified moments ago.
-    fingerprint: str | None = None
+    # What identifies the content loaded, or None when it cannot (see
+    # ``fingerprint``): vedder.yaml's path, size and modification time, and the
+    # files loaded, each with ``rel``, ``size`` and ``mtime_ns``.
+    file_stamps: tuple[tuple[str, int, int], list[Any]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def fingerprint(self) -> str | None:
+        """Changes whenever a file of the project (or vedder.yaml) does: what was
+        worked out from one fingerprint holds for it. None when it cannot be
+        trusted, such as when a file was modified moments before loading."""
+        if self.file_stamps is None:
+            return None
+        import hashlib
+
+        config, files = self.file_stamps
+        digest = hashlib.blake2b(repr(config).encode(), digest_size=16)
+        for file in sorted(files, key=lambda f: f.rel):
+            digest.update(f"{file.rel}\0{file.size}\0{file.mtime_ns}\n".encode())
+        return digest.hexdigest()
 
     @property
     def errors(self) -> list[Problem]:
