@@ -693,8 +693,10 @@ class Index:
         Countries count when the cluster knows their code. A question whose only
         topic words are values (a name, a country) is judged on those values.
         """
-        ci = self.cluster_names.index(cluster)
-        known = self.cluster_terms[ci]
+        return self._coverage(self._topic(question), self.cluster_names.index(cluster))
+
+    def _topic(self, question: str) -> tuple[list[str], list[str]]:
+        """The question's topic terms and the codes of the countries it names."""
         # "best-rated" also yields "bestrated": useful when a cluster knows it, noise if not.
         joined = {
             term("".join(w.lower().split("-"))) for w in re.findall(r"\w+(?:-\w+)+", question)
@@ -702,10 +704,16 @@ class Index:
         topic = [t for t in dict.fromkeys(topic_terms(question)) if t not in joined or t in self.df]
         countries = {phrase: code.lower() for phrase, code in find_countries(question)}
         country_terms = {term(w) for phrase in countries for w in phrase.split()}
-        topic = [t for t in topic if t not in country_terms]
-        matched = [t for t in topic if t in known]
-        matched_codes = [code for code in countries.values() if code in known]
-        total = sum(self.weight(t) for t in topic)
+        return [t for t in topic if t not in country_terms], list(countries.values())
+
+    def _coverage(
+        self, topic: tuple[list[str], list[str]], ci: int
+    ) -> tuple[float, tuple[str, ...]]:
+        terms_, codes = topic
+        known = self.cluster_terms[ci]
+        matched = [t for t in terms_ if t in known]
+        matched_codes = [code for code in codes if code in known]
+        total = sum(self.weight(t) for t in terms_)
         if total == 0:
             share = 1.0 if matched_codes else 0.0
             return share, tuple(matched_codes)
@@ -713,24 +721,36 @@ class Index:
         return share, tuple(matched + matched_codes)
 
     def route(self, question: str, *, limit: int = 3) -> list[Route]:
-        """Clusters ranked for ``question``, best first; ``covered`` says which may answer."""
+        """Clusters ranked for ``question``, best first; ``covered`` says which may answer.
+
+        Coverage decides; BM25 (each cluster's best item, relative to the best
+        of all) orders near ties. Only the clusters that cover the question best
+        are scored, which keeps routing in a project of hundreds of clusters
+        from scoring every item that shares a common word with the question.
+        """
         if not self.cluster_names:
             return []
-        best = [0.0] * len(self.cluster_names)
-        for i, score in self.scores(query_terms(question)).items():
+        topic = self._topic(question)
+        coverage = [self._coverage(topic, ci) for ci in range(len(self.cluster_names))]
+        by_share = sorted(range(len(coverage)), key=lambda ci: -coverage[ci][0])  # stable
+        chosen = by_share[: max(limit * 3, limit)]
+        everyone = len(chosen) == len(self.cluster_names)
+        scope = None if everyone else [self.cluster_names[ci] for ci in chosen]
+        best = dict.fromkeys(chosen, 0.0)
+        for i, score in self.scores(query_terms(question), scope).items():
             ci = self.items[i].cluster
             best[ci] = max(best[ci], score)
-        top = max(best)
+        top = max(best.values())
         routes: list[Route] = []
-        by_score = sorted(range(len(best)), key=lambda ci: -best[ci])  # stable: ties in order
-        for ci in by_score[: max(limit * 3, limit)]:
-            name = self.cluster_names[ci]
-            share, matched = self.coverage(question, name)
+        for ci in chosen:
+            share, matched = coverage[ci]
             relative = best[ci] / top if top > 0 else 0.0
             # Coverage decides; BM25 relative to the best cluster orders near ties.
             score = share * (0.75 + 0.25 * relative)
             covered = share >= self.threshold and bool(matched)
-            routes.append(Route(name, round(score, 4), covered, round(share, 4), matched))
+            routes.append(
+                Route(self.cluster_names[ci], round(score, 4), covered, round(share, 4), matched)
+            )
         routes.sort(key=lambda r: (-r.covered, -r.score))
         return routes[:limit]
 
