@@ -60,7 +60,9 @@ format: dev ## Format the code
 	$(BIN)/ruff format vedder tests benchmarks examples
 
 bench: dev $(WAREHOUSE) ## Run every benchmark; each prints its figure and how to reproduce it
-	@for bench in benchmarks/bench_*.py; do echo "== $$bench"; $(PY) $$bench || exit 1; done
+	@failed=""; for bench in benchmarks/bench_*.py; do echo "== $$bench"; \
+	  $(PY) $$bench || failed="$$failed $$bench"; done; \
+	  if [ -n "$$failed" ]; then echo "missed a target:$$failed"; exit 1; fi
 
 clean: ## Remove the virtualenv, caches and generated files
 	rm -rf $(VENV) .vedder .pytest_cache .mypy_cache .ruff_cache benchmarks/out $(WAREHOUSE)

@@ -544,6 +544,7 @@ class Index:
         self.project = project
         self.threshold = threshold
         self.cluster_names: list[str] = list(project.clusters)
+        self._cluster_at = {name: i for i, name in enumerate(self.cluster_names)}
         self.items: list[_Item] = []
         self.item_terms: list[list[str]] = []
         self.vocab: dict[str, int] = {}  # term -> its token in the full-text table
@@ -672,15 +673,14 @@ class Index:
             return {}
         query = f"terms : ({' OR '.join(known)})"
         if clusters is not None:
-            wanted = [
-                f"c{self.cluster_names.index(c)}" for c in clusters if c in self.project.clusters
-            ]
+            wanted = [f"c{self._cluster_at[c]}" for c in clusters if c in self._cluster_at]
             if not wanted:
                 return {}
             query += f" AND scope : ({' OR '.join(wanted)})"
         if kind is not None:
             query += f" AND scope : k{kind}"
-        # bm25() with weights per column: the terms count, the scope does not.
+        # bm25() with weights per column: the terms count, the scope does not
+        # (its two tokens only make every row longer alike).
         sql = "SELECT rowid, -bm25(items, 1.0, 0.0) FROM items WHERE items MATCH ?"
         with self._fts_lock:
             return dict(self._fts.execute(sql, [query]).fetchall())

@@ -20,10 +20,10 @@ builders, below): a repository can hold a crafted ``.vedder/`` (a pull request
 from a fork, run by CI), and unpickling otherwise runs whatever the file names.
 
 Columns are most of a large project's objects. A dataset's (or profile's) are
-stored as one flat tuple of their field values, and a dataset read back keeps
-them packed until its ``columns`` are first read: loading a cached project
-builds no column objects, and a command that reads only some datasets builds
-only theirs.
+stored as one flat tuple of their field values, pickled on its own into one
+bytes object, and a dataset read back keeps them packed until its ``columns``
+are first read: loading a cached project creates neither column objects nor
+their strings, and a command that reads only some datasets builds only theirs.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from vedder.cluster.model import (
 
 CACHE_NAME = "cluster-cache.pickle"
 # Bump when what a parse returns changes shape or meaning, or how it is stored.
-FORMAT = 4
+FORMAT = 5
 
 # Files modified this recently may change again within the file system's
 # timestamp resolution without their stat changing; leave them out of the
@@ -100,26 +100,37 @@ def _reducer(cls: type) -> Any:
 
 
 class _PackedColumns:
-    """A dataset's or profile's columns as the cache keeps them, one flat tuple of
-    their field values, and the function that builds them when first read (see
-    ``vedder.cluster.model._packed_columns``)."""
+    """A dataset's or profile's columns as the cache keeps them, the pickle of one
+    flat tuple of their field values, and the function that builds them when
+    first read (see ``vedder.cluster.model._packed_columns``)."""
 
-    __slots__ = ("flat", "item_cls", "width")
+    __slots__ = ("blob", "item_cls", "width")
 
-    def __init__(self, item_cls: type, width: int, flat: tuple[Any, ...]) -> None:
+    def __init__(self, item_cls: type, width: int, blob: bytes) -> None:
         self.item_cls = item_cls
         self.width = width
-        self.flat = flat
+        self.blob = blob
 
     def __call__(self) -> list[Any]:
-        return list(starmap(self.item_cls, zip(*[iter(self.flat)] * self.width, strict=False)))
+        try:
+            flat = load(io.BytesIO(self.blob))
+        except Exception:
+            flat = None
+        if type(flat) is not tuple or len(flat) % self.width:
+            from vedder.errors import ClusterError
+
+            raise ClusterError(
+                "the cluster cache is corrupt",
+                hint="delete .vedder/cluster-cache.pickle; the next command rebuilds it",
+            )
+        return list(starmap(self.item_cls, zip(*[iter(flat)] * self.width, strict=False)))
 
 
 def _packed(cls: type, list_field: str, item_cls: type, builder: Any) -> Any:
-    """A reducer that stores ``cls``'s list of ``item_cls`` as one flat tuple.
+    """A reducer that stores ``cls``'s list of ``item_cls`` as the pickle of one flat tuple.
 
-    A repository has hundreds of thousands of columns: one tuple of their
-    field values per dataset unpickles much faster than an object per column,
+    A repository has hundreds of thousands of columns: one bytes object per
+    dataset unpickles much faster than an object per column and per string,
     and ``builder`` (below) leaves it packed until the columns are first read.
     """
     names = _fields(cls)
@@ -134,13 +145,13 @@ def _packed(cls: type, list_field: str, item_cls: type, builder: Any) -> Any:
             packed = obj.__dict__.get("_packed_columns")
             if type(packed) is _PackedColumns and packed.item_cls is item_cls:
                 fields = others(obj)
-                return builder, (*fields[:index], packed.flat, *fields[index:])
+                return builder, (*fields[:index], packed.blob, *fields[index:])
         fields = values(obj)
         items = fields[index]
         if type(items) is not list or not all(type(item) is item_cls for item in items):
             return plain(obj)
         flat = tuple(chain.from_iterable(map(item_values, items)))
-        return builder, (*fields[:index], flat, *fields[index + 1 :])
+        return builder, (*fields[:index], _dumps(flat), *fields[index + 1 :])
 
     return reduce
 
@@ -151,12 +162,12 @@ def _unpacker(name: str, cls: type, list_field: str, item_cls: type) -> Any:
     width = len(_fields(item_cls))
 
     def build(*fields: Any) -> Any:
-        flat = fields[index]
-        if type(flat) is not tuple or len(flat) % width:
+        blob = fields[index]
+        if type(blob) is not bytes:
             raise pickle.UnpicklingError(f"malformed {cls.__name__} in the cluster cache")
         obj = cls(*fields[:index], [], *fields[index + 1 :])
         del obj.__dict__[list_field]
-        obj.__dict__["_packed_columns"] = _PackedColumns(item_cls, width, flat)
+        obj.__dict__["_packed_columns"] = _PackedColumns(item_cls, width, blob)
         return obj
 
     build.__name__ = build.__qualname__ = name  # what pickle stores and looks up
@@ -184,6 +195,12 @@ class _ModelUnpickler(pickle.Unpickler):
         if found is None:
             raise pickle.UnpicklingError(f"unexpected {module}.{name} in the cluster cache")
         return found
+
+
+def _dumps(obj: Any) -> bytes:
+    handle = io.BytesIO()
+    dump(obj, handle)
+    return handle.getvalue()
 
 
 def dump(obj: Any, handle: IO[bytes]) -> None:
