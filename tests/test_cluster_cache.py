@@ -343,3 +343,14 @@ def test_a_malformed_packed_dataset_is_a_corrupt_cache() -> None:
     fields = ("d", "s.t", "p", None, None, None, ("only", "five", "of", "six", None), {})
     with pytest.raises(pickle.UnpicklingError):
         cache_module._dataset(*fields)
+
+
+def test_corrupt_packed_columns_are_a_clear_error_when_read() -> None:
+    from vedder.errors import ClusterError
+
+    width = len(dataclasses.fields(model.Column))
+    for blob in (b"not a pickle", pickle.dumps(("five", "of", "six", None, None)[: width - 1])):
+        fields = ("d", "s.t", "p", None, None, None, blob, {})
+        dataset = cache_module._dataset(*fields)  # read back without looking inside
+        with pytest.raises(ClusterError, match="cluster cache is corrupt"):
+            dataset.columns  # noqa: B018
