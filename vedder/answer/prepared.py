@@ -172,7 +172,7 @@ class PreparedFacts(dict[Any, Any]):
                 _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
             Path(tmp).replace(path)  # atomic: concurrent readers see the old or the new file
             tmp = None
-        except (OSError, pickle.PicklingError):
+        except Exception:  # a cache that cannot be written only makes the next run slower
             pass
         finally:
             if tmp is not None:
