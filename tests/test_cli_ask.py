@@ -147,3 +147,23 @@ def test_chat_follow_ups_use_the_conversation(demo_project: Path) -> None:
     assert len(log) == 2
     assert {r["turn"] for r in log} == {1, 2}
     assert len({r["conversation_id"] for r in log}) == 1
+
+
+def test_asking_offline_imports_no_model_or_protocol_library(demo_project: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from vedder.cli.app import main\n"
+        "sys.argv = ['vedder', 'ask', 'How many unique listeners did we have in Norway in 2024?',"
+        " '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    assert done.code in (0, None), done.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'litellm', 'mcp'})\n"
+        "sys.stderr.write('HEAVY=' + ','.join(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=demo_project, capture_output=True, text=True
+    )
+    assert json.loads(done.stdout)["status"] == "answered", done.stderr
+    assert done.stderr.endswith("HEAVY="), done.stderr
