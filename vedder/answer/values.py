@@ -11,7 +11,7 @@ capitalised words that are not schema words (proper names such as "Nepal").
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -121,7 +121,7 @@ def routing_text(text: str) -> str:
     "November 1st, 2026" as "2026-11-01" (an ordinal is not a topic word)."""
     from vedder.retrieve import COUNTRY_NAMES
 
-    for value in sorted(Finder()._written_dates(text), key=lambda v: -v.start):
+    for value in sorted(written_dates(text), key=lambda v: -v.start):
         text = text[: value.start] + value.norm + text[value.end :]
 
     def name(m: re.Match[str]) -> str:
@@ -195,6 +195,23 @@ def classify(text: str) -> tuple[Kind, str]:
 _COUNTRY_NAMES_BY_CODE = frozenset(COUNTRY_CODES.values())
 
 
+def written_dates(text: str) -> list[Value]:
+    """ "30 June 2026", "November 1st, 2026": one date, not a number, a month and a year."""
+    out = []
+    for m in _WRITTEN_DATE.finditer(text):
+        day, month, year = (
+            (m.group(1), m.group(2), m.group(3))
+            if m.group(1)
+            else (m.group(5), m.group(4), m.group(6))
+        )
+        try:
+            when = date(int(year), MONTHS.index(month.lower()) + 1, int(day))
+        except ValueError:
+            continue
+        out.append(Value(m.group(0), "date", when.isoformat(), m.start(), m.end()))
+    return out
+
+
 def _by_stem(known: Mapping[str, object]) -> dict[str, str]:
     """Single-word known values by their stem: "refund" -> "refunded"."""
     return {stem(k): k for k in known if " " not in k and len(k) > 3 and k not in STOPWORDS}
@@ -255,7 +272,7 @@ class Finder:
         for step in (
             self._quoted,
             self._dates,
-            self._written_dates,
+            written_dates,
             self._known,
             self._foreign,
             self._countries,
@@ -284,22 +301,6 @@ class Finder:
             Value(m.group(0), "date", m.group(0), m.start(), m.end()) for m in _DATE.finditer(text)
         ]
 
-    def _written_dates(self, text: str) -> list[Value]:
-        """ "30 June 2026", "November 1st, 2026": one date, not a number, a month and a year."""
-        out = []
-        for m in _WRITTEN_DATE.finditer(text):
-            day, month, year = (
-                (m.group(1), m.group(2), m.group(3))
-                if m.group(1)
-                else (m.group(5), m.group(4), m.group(6))
-            )
-            try:
-                when = date(int(year), MONTHS.index(month.lower()) + 1, int(day))
-            except ValueError:
-                continue
-            out.append(Value(m.group(0), "date", when.isoformat(), m.start(), m.end()))
-        return out
-
     def _word_spans(self, text: str) -> list[tuple[str, int, int]]:
         return [(m.group(0), m.start(), m.end()) for m in _WORDS_RE.finditer(text)]
 
@@ -326,61 +327,56 @@ class Finder:
                 return candidate, refs
         return norm, None
 
-    def _foreign(self, text: str) -> list[Value]:
-        """Values only other clusters hold, as word n-grams, longest first."""
-        if not self.foreign:
-            return []
+    def _longest(self, text: str, value_at: Callable[[str, int, int], Value | None]) -> list[Value]:
+        """The values ``value_at(text, start, end)`` finds among word n-grams, longest
+        first, each word in at most one."""
         seq = self._word_spans(text)
         out: list[Value] = []
         i = 0
         while i < len(seq):
             for size in range(min(self.max_words, len(seq) - i), 0, -1):
-                start, end = seq[i][1], seq[i + size - 1][2]
-                surface = text[start:end]
-                norm, refs = self._lookup(surface, foreign=True)
-                if refs is None or len(norm) < 3 or norm in STOPWORDS:
-                    continue
-                if term(norm) in self.schema_terms:
-                    continue  # a word this cluster uses for a column of its own
-                out.append(Value(surface, "string", norm, start, end))
-                i += size
-                break
+                value = value_at(text, seq[i][1], seq[i + size - 1][2])
+                if value is not None:
+                    out.append(value)
+                    i += size
+                    break
             else:
                 i += 1
         return out
 
+    def _foreign(self, text: str) -> list[Value]:
+        """Values only other clusters hold, as word n-grams, longest first."""
+        return self._longest(text, self._foreign_at) if self.foreign else []
+
+    def _foreign_at(self, text: str, start: int, end: int) -> Value | None:
+        surface = text[start:end]
+        norm, refs = self._lookup(surface, foreign=True)
+        if refs is None or len(norm) < 3 or norm in STOPWORDS:
+            return None
+        if term(norm) in self.schema_terms:
+            return None  # a word this cluster uses for a column of its own
+        return Value(surface, "string", norm, start, end)
+
     def _known(self, text: str) -> list[Value]:
         """Known values as word n-grams, longest first; short or common words need exact case."""
-        if not self.known:
-            return []
-        seq = self._word_spans(text)
-        out: list[Value] = []
-        i = 0
-        while i < len(seq):
-            for size in range(min(self.max_words, len(seq) - i), 0, -1):
-                chunk = seq[i : i + size]
-                start, end = chunk[0][1], chunk[-1][2]
-                surface = text[start:end]
-                norm, refs = self._lookup(surface)
-                if not refs:
-                    continue
-                if term(norm) in self.schema_terms and _BREAKDOWN_BEFORE.search(text[:start]):
-                    continue  # "per country" breaks down by a column, it is not the genre
-                weak = len(norm) < 3 or norm in STOPWORDS
-                if weak and not (
-                    any(r.raw.strip("%") == surface for r in refs)
-                    and not _sentence_start(text, start)
-                ):
-                    continue
-                kind, _ = classify(surface)
-                kind = kind if kind in ("month", "weekday", "country") else "string"
-                cnorm = classify(surface)[1] if kind != "string" else norm
-                out.append(Value(surface, kind, cnorm, start, end, refs=refs))
-                i += size
-                break
-            else:
-                i += 1
-        return out
+        return self._longest(text, self._known_at) if self.known else []
+
+    def _known_at(self, text: str, start: int, end: int) -> Value | None:
+        surface = text[start:end]
+        norm, refs = self._lookup(surface)
+        if not refs:
+            return None
+        if term(norm) in self.schema_terms and _BREAKDOWN_BEFORE.search(text[:start]):
+            return None  # "per country" breaks down by a column, it is not the genre
+        weak = len(norm) < 3 or norm in STOPWORDS
+        if weak and not (
+            any(r.raw.strip("%") == surface for r in refs) and not _sentence_start(text, start)
+        ):
+            return None
+        kind, _ = classify(surface)
+        kind = kind if kind in ("month", "weekday", "country") else "string"
+        cnorm = classify(surface)[1] if kind != "string" else norm
+        return Value(surface, kind, cnorm, start, end, refs=refs)
 
     def _countries(self, text: str) -> list[Value]:
         out = []
@@ -442,7 +438,7 @@ class Finder:
             role = _number_role(text, m.start(), m.end())
             unit = _TIME_AFTER.match(text[m.end() :])
             if unit and m.group(0) != m.group(1):  # "the 1st quarter", as "the first quarter"
-                period = f"{norm} {unit.group(0).split()[-1].lower().rstrip('s')}"
+                period = _period(norm, unit)
                 out.append(Value(m.group(0), "period", period, m.start(), m.end(), "time"))
                 continue
             if kind == "year" and role in ("limit", "time"):
@@ -464,7 +460,7 @@ class Finder:
                 out.append(Value(word, "number", str(NUMBER_WORDS[low]), start, end, role))
             elif low in ORDINALS and (unit := _TIME_AFTER.match(text[end:])):
                 # "the first quarter" names a period: only the same period stands for it.
-                period = f"{ORDINALS[low]} {unit.group(0).split()[-1].lower().rstrip('s')}"
+                period = _period(str(ORDINALS[low]), unit)
                 out.append(Value(word, "period", period, start, end, "time"))
         for m in _QUARTER.finditer(text):
             out.append(Value(m.group(0), "period", m.group(0).lower(), m.start(), m.end(), "time"))
@@ -566,6 +562,11 @@ def described_values(description: str) -> list[str]:
         if len(items) >= 3 and all(_LIST_ITEM.match(i) for i in items):
             found = items  # the last list wins: "Client that played: ios, android, web"
     return found
+
+
+def _period(number: str, unit: re.Match[str]) -> str:
+    """ "1 quarter" for "the 1st quarter" or "the first quarters" (``unit`` matched _TIME_AFTER)."""
+    return f"{number} {unit.group(0).split()[-1].lower().rstrip('s')}"
 
 
 def _merge_magnitudes(text: str, numbers: list[Value]) -> list[Value]:
