@@ -9,7 +9,7 @@ import pytest
 
 from vedder.cluster.load import dialect_for_url, load_cluster, load_project, parse_pair
 from vedder.cluster.model import Project
-from vedder.config import load_config
+from vedder.config import Config, load_config
 
 GOOD = Path(__file__).parent / "fixtures" / "clusters" / "good"
 
@@ -199,17 +199,26 @@ def test_parallel_load_matches_in_process(
 ) -> None:
     from vedder.cluster import load
 
+    config, alone = _parallel_ready(tmp_path, monkeypatch)
+    monkeypatch.setattr(load, "PARENT_TAKES_CHUNKS", parent_takes_chunks)
+    finished = _count_parallel_loads(monkeypatch)
+    together = load_project(config, use_cache=False, workers=3)
+    assert finished == [9], "the worker processes did not parse the files"
+    assert together == alone
+
+
+def _parallel_ready(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Config, Project]:
+    """A copy of the good project, its in-process load, and worker processes that start
+    at once and take one file at a time."""
+    from vedder.cluster import load
+
     root = tmp_path / "good"
     shutil.copytree(GOOD, root)
     config = load_config(root / "vedder.yaml")
     alone = load_project(config, use_cache=False, workers=1)
     monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 1)
     monkeypatch.setattr(load, "CHUNK_FILES", 1)  # one queue entry per file
-    monkeypatch.setattr(load, "PARENT_TAKES_CHUNKS", parent_takes_chunks)
-    finished = _count_parallel_loads(monkeypatch)
-    together = load_project(config, use_cache=False, workers=3)
-    assert finished == [9], "the worker processes did not parse the files"
-    assert together == alone
+    return config, alone
 
 
 def _count_parallel_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -243,11 +252,6 @@ def test_a_failing_worker_costs_time_not_files(
 ) -> None:
     from vedder.cluster import load
 
-    root = tmp_path / "good"
-    shutil.copytree(GOOD, root)
-    config = load_config(root / "vedder.yaml")
-    alone = load_project(config, use_cache=False, workers=1)
-    monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 1)
-    monkeypatch.setattr(load, "CHUNK_FILES", 1)
+    config, alone = _parallel_ready(tmp_path, monkeypatch)
     monkeypatch.setattr(load, "WORKER_SCRIPT", script)
     assert load_project(config, use_cache=False, workers=2) == alone
