@@ -19,13 +19,11 @@ anyone's pull request.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import pickle
 import sys
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import sqlglot
 
@@ -33,6 +31,7 @@ from vedder import __version__
 from vedder.answer.intent import Counted, Intent, Shape, Slot
 from vedder.answer.match import ClusterFacts, PairFacts, Phrasing, Said
 from vedder.answer.values import Finder, Value, ValueRef
+from vedder.cluster.cache import code_stamp, write_atomically
 from vedder.cluster.model import Pair, Project
 
 FOLDER = "matcher"
@@ -48,20 +47,19 @@ _MISSING = object()
 
 
 def _stamp(fingerprint: str) -> tuple[Any, ...]:
-    here = Path(__file__).parent
-    code = []
-    for name in _CODE:
-        try:
-            stat = (here / name).stat()
-            code.append((name, stat.st_size, stat.st_mtime_ns))
-        except OSError:
-            code.append((name, 0, 0))
-    versions = (FORMAT, __version__, sqlglot.__version__, sys.version_info[:2])
-    return (*versions, fingerprint, tuple(code))
+    code = code_stamp(Path(__file__).parent / name for name in _CODE)
+    return (FORMAT, __version__, sqlglot.__version__, sys.version_info[:2], fingerprint, code)
 
 
 class _Pickler(pickle.Pickler):
     """Refers to the project's pairs by path instead of copying them."""
+
+    @classmethod
+    def writer(cls, stamp: tuple[Any, ...], entries: dict[Any, Any]) -> Callable[[IO[bytes]], None]:
+        """What writes one cluster's file."""
+        return lambda handle: cls(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(
+            {"stamp": stamp, "entries": entries}
+        )
 
     def persistent_id(self, obj: Any) -> Any:
         if isinstance(obj, Pair):
@@ -160,21 +158,5 @@ class PreparedFacts(dict[Any, Any]):
                 for key, value in self.items()
                 if isinstance(key, tuple) and len(key) > 1 and key[1] == cluster
             }
-            self._write(self._path(cluster), {"stamp": self.stamp, "entries": entries})
+            write_atomically(self._path(cluster), _Pickler.writer(self.stamp, entries))
         self._changed.clear()
-
-    def _write(self, path: Path, payload: dict[str, Any]) -> None:
-        tmp: str | None = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-            with os.fdopen(fd, "wb") as handle:
-                _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
-            Path(tmp).replace(path)  # atomic: concurrent readers see the old or the new file
-            tmp = None
-        except Exception:  # a cache that cannot be written only makes the next run slower
-            pass
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    Path(tmp).unlink()

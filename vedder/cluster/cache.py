@@ -34,7 +34,7 @@ import io
 import os
 import pickle
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import chain, starmap
 from operator import attrgetter
 from pathlib import Path
@@ -224,6 +224,12 @@ def _stamp() -> tuple[Any, ...]:
     if spec is not None and spec.origin:
         # sqlglot's own files change with its version (and decide what parses).
         files += [Path(spec.origin), Path(spec.origin).with_name("_version.py")]
+    return (FORMAT, __version__, sys.version_info[:2], code_stamp(files))
+
+
+def code_stamp(files: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of each source file: an edited checkout
+    changes what the code computes without a version bump."""
     stats = []
     for path in files:
         try:
@@ -231,7 +237,7 @@ def _stamp() -> tuple[Any, ...]:
             stats.append((path.name, stat.st_size, stat.st_mtime_ns))
         except OSError:
             stats.append((path.name, 0, 0))
-    return (FORMAT, __version__, sys.version_info[:2], tuple(stats))
+    return tuple(stats)
 
 
 # An edited checkout changes what parsing returns without a version bump.
@@ -291,25 +297,34 @@ class FileCache:
         if self.path is None or not self.changed:
             return False
         payload = {"stamp": _stamp(), "entries": self.entries}
-        import tempfile
-
-        tmp: str | None = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{CACHE_NAME}.")
-            with os.fdopen(fd, "wb") as handle:
-                dump(payload, handle)
-            Path(tmp).replace(self.path)
-            tmp = None
-        except (OSError, pickle.PicklingError):
-            # A read-only checkout or a full disk: loading still works, only slower.
+        if not write_atomically(self.path, lambda handle: dump(payload, handle)):
             return False
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    Path(tmp).unlink()
         self.changed = False
         return True
+
+
+def write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> bool:
+    """Have ``write`` fill a temporary file, then rename it over ``path``: readers see
+    the old file or the new one, never half of one. False, and no error, when it
+    cannot be written (a read-only checkout, a full disk, something unpicklable):
+    a cache that is not written only makes the next run slower."""
+    import tempfile
+
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        Path(tmp).replace(path)
+        tmp = None
+        return True
+    except Exception:
+        return False
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
 
 
 MISS = _MISS
