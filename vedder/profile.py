@@ -170,11 +170,6 @@ def _data_type(type_text: str, dialect: str) -> exp.DataType | None:
         return None
 
 
-def column_kind(type_text: str, dialect: str) -> Kind:
-    """Classify an engine's type name into what profiling can do with it."""
-    return _kind(_data_type(type_text, dialect))
-
-
 def _kind(data_type: exp.DataType | None) -> Kind:
     if data_type is None:  # unknown to sqlglot: try every measure, fall back on failure
         return "other"

@@ -687,14 +687,6 @@ class Index:
 
     # ---- routing
 
-    def coverage(self, question: str, cluster: str) -> tuple[float, tuple[str, ...]]:
-        """Idf-weighted share of the question's topic terms that ``cluster`` knows.
-
-        Countries count when the cluster knows their code. A question whose only
-        topic words are values (a name, a country) is judged on those values.
-        """
-        return self._coverage(self._topic(question), self.cluster_names.index(cluster))
-
     def _topic(self, question: str) -> tuple[list[str], list[str]]:
         """The question's topic terms and the codes of the countries it names."""
         # "best-rated" also yields "bestrated": useful when a cluster knows it, noise if not.
@@ -709,6 +701,12 @@ class Index:
     def _coverage(
         self, topic: tuple[list[str], list[str]], ci: int
     ) -> tuple[float, tuple[str, ...]]:
+        """Idf-weighted share of the question's ``topic`` terms that cluster ``ci``
+        knows, and the terms it knows.
+
+        Countries count when the cluster knows their code. A question whose only
+        topic words are values (a name, a country) is judged on those values.
+        """
         terms_, codes = topic
         known = self.cluster_terms[ci]
         matched = [t for t in terms_ if t in known]

@@ -747,10 +747,3 @@ def _pyyaml_load(text: str, offset: int) -> Any:
         raise YamlError(f"invalid value: {exc}", None) from None
     finally:
         loader.dispose()
-
-
-def to_plain(value: Any) -> Any:
-    """Scalars as the model stores them: dates as ISO strings, the rest unchanged."""
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()
-    return value
